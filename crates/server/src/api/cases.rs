@@ -1,0 +1,327 @@
+//! Case ingestion: `PUT`/`PATCH /cases/{id}`, `POST /cases:batch`, `GET /cases/{id}`.
+//!
+//! A 2xx answer means the new state and its event are committed (the event outbox is
+//! written in the same transaction). An unchanged case writes nothing and emits nothing.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use closeloop_domain::case::Case;
+use closeloop_domain::condition::EventKind;
+use closeloop_store::{CaseChange, StoreTx, StoredAnswer};
+use serde_json::{json, Value};
+
+use crate::api::invites::invite_json;
+use crate::app::AppState;
+use crate::clock::rfc3339;
+use crate::error::ApiError;
+use crate::extract::{from_value, parse_json};
+use crate::ids::new_id;
+
+/// Header carrying a client's idempotency key.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// `PUT /api/v1/cases/{id}`: upsert the full case state.
+pub async fn put_case(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let value: Value = parse_json(&body)?;
+    let queue_given = mentions_queue(&value);
+    let incoming = case_from_body(value, &id)?;
+    let key = idempotency_key(&headers, "PUT", &id)?;
+    write_update(&state, &id, key.as_deref(), |stored| {
+        Ok(keep_rule_owned_fields(stored, incoming, queue_given))
+    })
+    .await
+}
+
+/// `PATCH /api/v1/cases/{id}`: a JSON merge patch (RFC 7396) of the stored case.
+pub async fn patch_case(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let patch: Value = parse_json(&body)?;
+    if !patch.is_object() {
+        return Err(ApiError::bad_request(
+            "invalid_patch",
+            "a merge patch must be a JSON object",
+        ));
+    }
+    if let Some(patched_id) = patch.get("id") {
+        if patched_id != &Value::String(id.clone()) {
+            return Err(
+                ApiError::bad_request("id_mismatch", "the id of a case cannot change").at("id"),
+            );
+        }
+    }
+    let key = idempotency_key(&headers, "PATCH", &id)?;
+    write_update(&state, &id, key.as_deref(), |stored| {
+        let Some(stored) = stored else {
+            return Err(ApiError::not_found("case", &id));
+        };
+        let mut document = serde_json::to_value(stored).map_err(ApiError::internal)?;
+        json_patch::merge(&mut document, &patch);
+        case_from_body(document, &id)
+    })
+    .await
+}
+
+/// `POST /api/v1/cases:batch`: NDJSON, one case per line, applied in one transaction;
+/// malformed lines are rejected with their line number while the others are accepted.
+pub async fn batch(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad_request("invalid_body", "the body is not UTF-8 NDJSON"))?;
+    let mut parsed = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        parsed.push((index + 1, parse_batch_line(line)));
+    }
+    let now = state.clock.now_ms();
+    let mut tx = state.store.begin().await?;
+    let mut results = Vec::with_capacity(parsed.len());
+    let (mut accepted, mut rejected, mut events) = (0, 0, 0);
+    for (line, case) in parsed {
+        match case {
+            Err(error) => {
+                rejected += 1;
+                let mut body = error.body();
+                body["line"] = json!(line);
+                body["status"] = json!(error.status().as_u16());
+                results.push(body);
+            }
+            Ok((case, queue_given)) => {
+                accepted += 1;
+                let stored = tx.case(&case.id).await?;
+                let case =
+                    keep_rule_owned_fields(stored.as_ref().map(|s| &s.case), case, queue_given);
+                let id = case.id.clone();
+                let change = tx
+                    .write_case(
+                        stored.as_ref(),
+                        &case,
+                        EventKind::CaseUpdated,
+                        0,
+                        new_id("evt"),
+                        now,
+                    )
+                    .await?;
+                let (status, mut body) = change_answer(&change);
+                if matches!(change, CaseChange::Changed { .. }) {
+                    events += 1;
+                }
+                body["line"] = json!(line);
+                body["id"] = json!(id);
+                body["status"] = json!(status.as_u16());
+                results.push(body);
+            }
+        }
+    }
+    tx.commit().await?;
+    if events > 0 {
+        state.wake_events.notify_one();
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"accepted": accepted, "rejected": rejected, "results": results})),
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/cases/{id}`: the state, queue and invites of a case.
+pub async fn get_case(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let stored = state
+        .store
+        .get_case(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("case", &id))?;
+    let mut invites = Vec::new();
+    for invite in state.store.invites_of_case(&id).await? {
+        let messages = state.store.invite_messages(&invite.id).await?;
+        invites.push(invite_json(&state, &invite, &messages));
+    }
+    Ok(Json(json!({
+        "id": stored.case.id,
+        "queue": stored.case.queue,
+        "case": stored.case,
+        "version": stored.version,
+        "created_at": rfc3339(stored.created_at),
+        "updated_at": rfc3339(stored.updated_at),
+        "invites": invites,
+    })))
+}
+
+/// Applies `make` to the stored case inside one transaction, writes the result with its
+/// event, and stores the answer under the idempotency key when one was given.
+async fn write_update(
+    state: &AppState,
+    id: &str,
+    key: Option<&str>,
+    make: impl FnOnce(Option<&Case>) -> Result<Case, ApiError>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = state.store.begin().await?;
+    if let Some(key) = key {
+        if let Some(answer) = tx.idempotent_answer(key, now).await? {
+            return Ok(replay(&answer));
+        }
+    }
+    let stored = tx.case(id).await?;
+    let case = make(stored.as_ref().map(|s| &s.case))?;
+    let change = tx
+        .write_case(
+            stored.as_ref(),
+            &case,
+            EventKind::CaseUpdated,
+            0,
+            new_id("evt"),
+            now,
+        )
+        .await?;
+    let (status, body) = change_answer(&change);
+    remember(&mut tx, key, status, &body, now).await?;
+    tx.commit().await?;
+    if matches!(change, CaseChange::Changed { .. }) {
+        state.wake_events.notify_one();
+    }
+    Ok((status, Json(body)).into_response())
+}
+
+async fn remember(
+    tx: &mut StoreTx,
+    key: Option<&str>,
+    status: StatusCode,
+    body: &Value,
+    now: i64,
+) -> Result<(), ApiError> {
+    if let Some(key) = key {
+        let answer = StoredAnswer {
+            status: status.as_u16(),
+            body: body.to_string(),
+        };
+        tx.remember_answer(key, &answer, now).await?;
+    }
+    Ok(())
+}
+
+fn change_answer(change: &CaseChange) -> (StatusCode, Value) {
+    match change {
+        CaseChange::Unchanged => (StatusCode::OK, json!({"changed": []})),
+        CaseChange::Changed {
+            event_id,
+            kind,
+            changed,
+        } => (
+            StatusCode::ACCEPTED,
+            json!({"event_id": event_id, "kind": kind.as_str(), "changed": changed}),
+        ),
+    }
+}
+
+fn replay(answer: &StoredAnswer) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let body: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
+    (status, [("idempotent-replayed", "true")], Json(body)).into_response()
+}
+
+/// The idempotency key scoped to the method and case, so one key cannot replay the
+/// answer of a different request.
+fn idempotency_key(
+    headers: &HeaderMap,
+    method: &str,
+    id: &str,
+) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1–255 visible ASCII characters",
+            )
+        })?;
+    Ok(Some(format!("{method} /cases/{id} {key}")))
+}
+
+/// Parses a case body, taking the id from the path when the body has none.
+fn case_from_body(mut value: Value, id: &str) -> Result<Case, ApiError> {
+    let Some(object) = value.as_object_mut() else {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "a case must be a JSON object",
+        ));
+    };
+    match object.get("id") {
+        None => {
+            object.insert("id".into(), Value::String(id.to_string()));
+        }
+        Some(Value::String(body_id)) if body_id == id => {}
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "id_mismatch",
+                format!("the body's id must be {id:?}, the id in the path"),
+            )
+            .at("id"));
+        }
+    }
+    let case: Case = from_value(value)?;
+    validate_case(&case)?;
+    Ok(case)
+}
+
+fn parse_batch_line(line: &str) -> Result<(Case, bool), ApiError> {
+    let value: Value = parse_json(line.as_bytes())?;
+    let queue_given = mentions_queue(&value);
+    let id = value
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid_field", "each line needs a string \"id\"").at("id")
+        })?
+        .to_string();
+    Ok((case_from_body(value, &id)?, queue_given))
+}
+
+fn validate_case(case: &Case) -> Result<(), ApiError> {
+    if case.id.trim().is_empty() || case.id.len() > 200 {
+        return Err(
+            ApiError::bad_request("invalid_field", "a case id must be 1–200 characters").at("id"),
+        );
+    }
+    if case.status.trim().is_empty() {
+        return Err(
+            ApiError::bad_request("invalid_field", "status must not be empty").at("status"),
+        );
+    }
+    Ok(())
+}
+
+fn mentions_queue(value: &Value) -> bool {
+    value.as_object().is_some_and(|o| o.contains_key("queue"))
+}
+
+/// The queue is closeloop's routing state (rules move cases between queues): a full
+/// update from the helpdesk that does not mention it keeps the stored queue; an explicit
+/// `"queue": null` clears it.
+fn keep_rule_owned_fields(stored: Option<&Case>, mut incoming: Case, queue_given: bool) -> Case {
+    if !queue_given {
+        incoming.queue = stored.and_then(|s| s.queue.clone());
+    }
+    incoming
+}

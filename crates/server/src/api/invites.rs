@@ -1,0 +1,135 @@
+//! `GET /invites` and `GET /invites/{id}`: status, response status, language, recipient,
+//! sender account and send history of invites (shape of SPEC §5.1).
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use closeloop_store::{InviteFilter, InviteRow, MessageRow};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::app::AppState;
+use crate::clock::rfc3339;
+use crate::error::ApiError;
+
+/// Query of `GET /invites`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    case_id: Option<String>,
+    distribution: Option<String>,
+    status: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/invites?case_id=&distribution=&status=&cursor=&limit=`.
+pub async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            s.parse().map_err(|_| {
+                ApiError::bad_request("invalid_query", format!("unknown invite status {s:?}"))
+                    .at("status")
+            })
+        })
+        .transpose()?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request("invalid_query", "limit must be 1–1000").at("limit"));
+    }
+    let rows = state
+        .store
+        .list_invites(&InviteFilter {
+            case_id: query.case_id,
+            distribution: query.distribution,
+            status,
+            after: query.cursor,
+            limit: limit + 1,
+        })
+        .await?;
+    let more = rows.len() as i64 > limit;
+    let mut items = Vec::new();
+    for invite in rows.iter().take(limit as usize) {
+        let messages = state.store.invite_messages(&invite.id).await?;
+        items.push(invite_json(&state, invite, &messages));
+    }
+    let next_cursor = if more {
+        rows.get(limit as usize - 1).map(|r| r.id.clone())
+    } else {
+        None
+    };
+    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
+}
+
+/// `GET /api/v1/invites/{id}`.
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let invite = state
+        .store
+        .get_invite(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("invite", &id))?;
+    let messages = state.store.invite_messages(&invite.id).await?;
+    Ok(Json(invite_json(&state, &invite, &messages)))
+}
+
+/// The public JSON of an invite with its send history.
+pub fn invite_json(state: &AppState, invite: &InviteRow, messages: &[MessageRow]) -> Value {
+    let error = invite
+        .error_code
+        .map(|code| json!({"code": code, "title": invite.error_title}));
+    json!({
+        "id": invite.id,
+        "case_id": invite.case_id,
+        "survey": invite.survey,
+        "distribution": invite.distribution,
+        "channel": invite.channel,
+        "status": invite.status.as_str(),
+        "response_status": invite.response_status.as_str(),
+        "language": invite.language,
+        "language_source": invite.language_source,
+        "recipient": invite.recipient,
+        "recipient_source": invite.recipient_source,
+        "account": invite.account,
+        "link": survey_link(state, &invite.token),
+        "expires_at": rfc3339(invite.expires_at),
+        "reminders_sent": invite.reminders_sent,
+        "test": invite.test,
+        "reason": invite.reason,
+        "error": error,
+        "messages": messages.iter().map(message_json).collect::<Vec<_>>(),
+        "snapshot": invite.snapshot,
+        "created_at": rfc3339(invite.created_at),
+    })
+}
+
+fn message_json(m: &MessageRow) -> Value {
+    let error = m
+        .error_title
+        .as_ref()
+        .map(|title| json!({"code": m.error_code, "title": title}));
+    json!({
+        "kind": m.kind,
+        "text": m.text,
+        "provider_message_id": m.provider_message_id,
+        "status": m.status.as_str(),
+        "attempts": m.attempts,
+        "error": error,
+        "sent_at": m.sent_at.map(rfc3339),
+    })
+}
+
+/// The customer's survey link for a token.
+pub fn survey_link(state: &AppState, token: &str) -> String {
+    format!(
+        "{}/s/{token}",
+        state.config.public_url.trim_end_matches('/')
+    )
+}

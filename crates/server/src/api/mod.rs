@@ -1,0 +1,15 @@
+//! The JSON API under `/api/v1` (SPEC §5).
+
+pub mod accounts;
+pub mod cases;
+pub mod invites;
+pub mod sandbox;
+pub mod suppressions;
+pub mod trace;
+
+use crate::error::ApiError;
+
+/// Any path no route serves.
+pub async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found("path", uri.path())
+}

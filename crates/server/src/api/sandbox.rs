@@ -1,0 +1,12 @@
+//! `GET /sandbox/messages`: what the sandbox provider "sent", as the customer would read it.
+
+use axum::extract::State;
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::app::AppState;
+
+/// `GET /api/v1/sandbox/messages`.
+pub async fn list(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({"items": state.sandbox.messages(), "next_cursor": null}))
+}

@@ -1,0 +1,146 @@
+//! The command line (SPEC §2).
+
+mod check;
+mod demo;
+mod explain;
+mod serve;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// closeloop: customer-feedback surveys over WhatsApp when support cases change.
+#[derive(Debug, Parser)]
+#[command(name = "closeloop", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The whole loop on a fresh SQLite file with the sandbox provider.
+    Demo {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// The demo config.
+        #[arg(long, default_value = "examples/closeloop.yaml")]
+        config: PathBuf,
+        /// Exit after printing the summary instead of serving until Ctrl-C.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Run the service: HTTP API, webhooks, survey pages, workers.
+    Serve {
+        /// The config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Database URL.
+        #[arg(
+            long,
+            env = "CLOSELOOP_DATABASE",
+            default_value = "sqlite://closeloop.db"
+        )]
+        database: String,
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Validate a config file: errors (exit 1) and lint warnings (exit 0).
+    Check {
+        /// The config file.
+        file: PathBuf,
+    },
+    /// Show the trace of a case.
+    Explain {
+        /// The case id.
+        case_id: String,
+        /// The server to ask.
+        #[arg(
+            long,
+            env = "CLOSELOOP_SERVER",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        server: String,
+        /// API token, when the server has users.
+        #[arg(long, env = "CLOSELOOP_TOKEN")]
+        token: Option<String>,
+    },
+    /// Apply schema migrations.
+    Migrate {
+        /// Database URL.
+        #[arg(
+            long,
+            env = "CLOSELOOP_DATABASE",
+            default_value = "sqlite://closeloop.db"
+        )]
+        database: String,
+    },
+}
+
+/// Parses the arguments and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(matches!(cli.command, Command::Demo { .. }));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("closeloop: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Demo {
+                listen,
+                config,
+                no_serve,
+            } => demo::run(listen, &config, no_serve).await,
+            Command::Serve {
+                config,
+                database,
+                listen,
+            } => serve::run(&config, &database, listen).await,
+            Command::Check { file } => Ok(check::run(&file)),
+            Command::Explain {
+                case_id,
+                server,
+                token,
+            } => explain::run(&case_id, &server, token.as_deref()).await,
+            Command::Migrate { database } => migrate(&database).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("closeloop: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(database: &str) -> anyhow::Result<ExitCode> {
+    let store = closeloop_store::Store::open(database).await?;
+    store.migrate().await?;
+    store.close().await;
+    println!("migrations applied");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Structured logs to stderr; `RUST_LOG` overrides the level. The demo is quieter so its
+/// table stays readable.
+fn init_logging(quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if quiet { "warn" } else { "info" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

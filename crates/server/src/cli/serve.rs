@@ -1,0 +1,64 @@
+//! `closeloop serve`.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::bail;
+
+use crate::app::{self, StartOptions};
+use crate::clock::Clock;
+use crate::config_file;
+
+/// Runs the service until Ctrl-C or SIGTERM, then shuts down gracefully.
+pub async fn run(config: &Path, database: &str, listen: SocketAddr) -> anyhow::Result<ExitCode> {
+    let loaded = match config_file::load(config) {
+        Ok(l) => l,
+        Err(e) => {
+            for line in e.lines(config) {
+                eprintln!("{line}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    for warning in &loaded.warnings {
+        tracing::warn!(path = %warning.path, "{}", warning.message);
+    }
+    if loaded.config.users.is_empty() && !listen.ip().is_loopback() {
+        bail!("refusing to listen on {listen} with no users configured: the API would be open to the network; add users to the config or listen on 127.0.0.1");
+    }
+    let running = app::start(StartOptions {
+        config: loaded.config,
+        database_url: database.to_string(),
+        listen,
+        clock: Clock::real(),
+    })
+    .await?;
+    println!("closeloop serving on {}", running.url());
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

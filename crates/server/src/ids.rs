@@ -1,0 +1,42 @@
+//! Identifiers and secrets minted by the service.
+
+use rand::RngCore;
+
+/// A survey-link token: 128 bits from the OS-seeded CSPRNG, hex encoded (32 chars).
+pub fn survey_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// A new id with a readable prefix and 96 random bits (`inv_…`, `evt_…`, `msg_…`).
+pub fn new_id(prefix: &str) -> String {
+    let mut bytes = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!("{prefix}_{}", hex::encode(bytes))
+}
+
+/// A uniform random number in [0, 1), for retry jitter.
+pub fn unit_random() -> f64 {
+    rand::random::<f64>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_128_bit_and_distinct() {
+        let a = survey_token();
+        let b = survey_token();
+        assert_eq!(a.len(), 32);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn ids_carry_their_prefix() {
+        assert!(new_id("inv").starts_with("inv_"));
+        assert_eq!(new_id("evt").len(), 4 + 24);
+    }
+}

@@ -1,0 +1,5 @@
+//! The `closeloop` binary.
+
+fn main() -> std::process::ExitCode {
+    closeloop::cli::main()
+}

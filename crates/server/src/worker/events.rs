@@ -1,0 +1,214 @@
+//! The event processor: claims case events in per-case order, evaluates the rules
+//! (pure, in `closeloop_domain::engine`), and commits the trace, the rule-made case
+//! changes and the invites with their queued messages in one transaction.
+
+use std::time::Duration;
+
+use closeloop_domain::action::Action;
+use closeloop_domain::condition::{EvalContext, EventKind, InviteFacts};
+use closeloop_domain::engine::{self, MAX_CASCADE_DEPTH};
+use closeloop_store::{EventRow, InviteRow, StoreError};
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::actions::{self, ActionTrace};
+use crate::app::AppState;
+use crate::clock::{ms_to_datetime, rfc3339};
+use crate::ids::new_id;
+
+/// How long a claimed event stays ours before another worker may take it.
+const LEASE_MS: i64 = 30_000;
+/// Events claimed per round.
+const BATCH: i64 = 64;
+/// An event failing this many times is recorded with its error and skipped, so one bad
+/// event cannot block its case forever.
+const MAX_EVENT_ATTEMPTS: i64 = 5;
+
+/// Runs until `stop`.
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        match process_batch(&state).await {
+            Ok(0) => {
+                if super::idle(&state.wake_events, Duration::from_millis(250), &mut stop).await {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "event processing failed; retrying");
+                if super::idle(&state.wake_events, Duration::from_secs(1), &mut stop).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Claims and processes one batch; returns how many events it claimed.
+///
+/// # Errors
+/// On database failure while claiming.
+pub async fn process_batch(state: &AppState) -> Result<usize, StoreError> {
+    let now = state.clock.now_ms();
+    let events = state
+        .store
+        .claim_events(&state.instance, BATCH, now + LEASE_MS, now)
+        .await?;
+    let mut queued = false;
+    for event in &events {
+        match process_event(state, event).await {
+            Ok(q) => queued |= q,
+            Err(e) => {
+                tracing::error!(event = %event.id, case = %event.case_id, error = %e, "event failed; its lease will expire and it is retried")
+            }
+        }
+    }
+    if queued {
+        state.wake_dispatch.notify_one();
+    }
+    Ok(events.len())
+}
+
+/// Evaluates one event and commits everything it causes. Returns whether a message was
+/// queued.
+async fn process_event(state: &AppState, event: &EventRow) -> Result<bool, StoreError> {
+    let now = state.clock.now_ms();
+    let mut tx = state.store.begin().await?;
+    if event.attempts > MAX_EVENT_ATTEMPTS {
+        let trace =
+            json!({"rules": [], "error": "gave up after repeated failures; see the service log"});
+        if tx
+            .finish_event(event.seq, &state.instance, &trace, now)
+            .await?
+        {
+            tx.commit().await?;
+        }
+        return Ok(false);
+    }
+    let invites = tx.case_invites(&event.case_id).await?;
+    let facts: Vec<InviteFacts> = invites.iter().map(facts_of).collect();
+    let ctx = EvalContext {
+        event_kind: event.kind,
+        before: event.before.as_ref(),
+        after: &event.after,
+        invites: &facts,
+        now: ms_to_datetime(now),
+    };
+    let outcomes = engine::evaluate(&state.config.rules, &ctx);
+    state
+        .metrics
+        .events
+        .with_label_values(&[event.kind.as_str()])
+        .inc();
+
+    let stored = tx.case(&event.case_id).await?;
+    let mut case = stored
+        .as_ref()
+        .map_or_else(|| event.after.clone(), |s| s.case.clone());
+    let mut rules_trace = Vec::with_capacity(outcomes.len());
+    let mut queued = false;
+    for outcome in outcomes {
+        state
+            .metrics
+            .rule_runs
+            .with_label_values(&[
+                outcome.rule.as_str(),
+                if outcome.matched { "true" } else { "false" },
+            ])
+            .inc();
+        let mut action_traces: Vec<ActionTrace> = Vec::new();
+        if outcome.matched {
+            for action in &outcome.actions {
+                let trace = run_action(&mut tx, state, &mut case, action, now).await?;
+                queued |= trace.outcome == "queued";
+                action_traces.push(trace);
+            }
+        }
+        rules_trace.push(json!({
+            "rule": outcome.rule,
+            "matched": outcome.matched,
+            "conditions": outcome.conditions,
+            "actions": action_traces,
+        }));
+    }
+    let mut notes = Vec::new();
+    if let Some(stored) = &stored {
+        if case != stored.case {
+            if event.depth + 1 >= MAX_CASCADE_DEPTH {
+                notes.push(format!(
+                    "loop_guard: rule changes not applied; {MAX_CASCADE_DEPTH} rule-made updates in a row"
+                ));
+            } else {
+                tx.write_case(
+                    Some(stored),
+                    &case,
+                    EventKind::CaseUpdated,
+                    event.depth + 1,
+                    new_id("evt"),
+                    now,
+                )
+                .await?;
+            }
+        }
+    }
+    let trace = json!({"rules": rules_trace, "notes": notes, "processed_at": rfc3339(now)});
+    if !tx
+        .finish_event(event.seq, &state.instance, &trace, now)
+        .await?
+    {
+        return Ok(false);
+    }
+    tx.commit().await?;
+    Ok(queued)
+}
+
+async fn run_action(
+    tx: &mut closeloop_store::StoreTx,
+    state: &AppState,
+    case: &mut closeloop_domain::case::Case,
+    action: &Action,
+    now: i64,
+) -> Result<ActionTrace, StoreError> {
+    match action {
+        Action::TriggerSurveyInvitation(a) => {
+            actions::trigger_invitation(tx, state, case, a, now).await
+        }
+        Action::SendSurveyReminder(a) => actions::send_reminder(tx, state, case, a, now).await,
+        Action::SendThankYouMessage(a) => actions::send_thank_you(tx, state, case, a, now).await,
+        other => Ok(match other.apply_to_case(case) {
+            Ok(true) => case_action_trace(other, "applied", None),
+            Ok(false) => case_action_trace(other, "unchanged", None),
+            Err(e) => case_action_trace(other, "failed", Some(e.to_string())),
+        }),
+    }
+}
+
+fn case_action_trace(
+    action: &Action,
+    outcome: &'static str,
+    reason: Option<String>,
+) -> ActionTrace {
+    ActionTrace {
+        action: action.name().to_string(),
+        outcome,
+        reason,
+        ..ActionTrace::default()
+    }
+}
+
+/// What the conditions may know of an invite.
+fn facts_of(invite: &InviteRow) -> InviteFacts {
+    InviteFacts {
+        survey: invite.survey.clone(),
+        channel: invite.channel.clone(),
+        distribution: invite.distribution.clone(),
+        status: invite.status,
+        response_status: invite.response_status,
+        created_at: ms_to_datetime(invite.created_at),
+        last_sent_at: invite.last_sent_at.map(ms_to_datetime),
+        answers: invite.answers.clone(),
+    }
+}

@@ -1,0 +1,295 @@
+//! The integration-test harness: the real service on a random port with a fresh SQLite
+//! file, talking to the Cloud API mock over real HTTP. Background work is awaited by
+//! polling observable state with a deadline, never by fixed sleeps.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use closeloop::app::{self, Running, StartOptions};
+use closeloop::clock::Clock;
+use closeloop_wamock::{MockAccount, MockCloud, MockConfig, TemplateDef};
+use serde_json::{json, Value};
+
+pub const PHONE_NUMBER_ID: &str = "109876543210";
+pub const TOKEN: &str = "test-access-token";
+pub const APP_SECRET: &str = "test-app-secret";
+pub const OTHER_PHONE_NUMBER_ID: &str = "200000000002";
+pub const OTHER_TOKEN: &str = "other-access-token";
+pub const OTHER_APP_SECRET: &str = "other-app-secret";
+
+/// The config most tests use: one Cloud API account (pointed at the mock), the CSAT survey,
+/// one distribution, the invitation rule. `{api_base}`, `{mps}`, `{quarantine}` and
+/// `{extra_rules}` are filled in by [`config_yaml`].
+const BASE_CONFIG: &str = r#"
+public_url: http://closeloop.test
+accounts:
+  - id: support-wa
+    provider: whatsapp_cloud
+    phone_number_id: "109876543210"
+    access_token: ${WA_TOKEN}
+    app_secret: ${WA_APP_SECRET}
+    verify_token: verify-me
+    api_base: {api_base}
+    messages_per_second: {mps}
+  - id: other-wa
+    provider: whatsapp_cloud
+    phone_number_id: "200000000002"
+    access_token: other-access-token
+    app_secret: other-app-secret
+    api_base: {api_base}
+surveys:
+  - id: csat
+    name: Post-case CSAT
+    owner: alice
+    default_language: en
+    languages: [en, es]
+    questions:
+      - { id: score, type: rating, required: true, text: { en: "How satisfied are you?", es: "¿Qué tan satisfecho está?" } }
+      - { id: comment, type: text, text: { en: "Anything <else>?", es: "¿Algo más?" } }
+distributions:
+  - id: csat-wa
+    survey: csat
+    channel: whatsapp
+    schedule: trigger_based
+    sender_account: support-wa
+    {quarantine}
+    translation: { from: profile.language, fallback: en }
+    messages:
+      invitation:
+        template: csat_invite
+        languages: { en: en_US, es: es }
+        body: "Hi {{1}}, your case {{2}} is resolved. Tell us how we did: {{3}}"
+        body_params: ["{{profile.first_name}}", "{{case.number}}", "{{survey.link}}"]
+        url_button_suffix: "{{survey.token}}"
+      reminder:
+        template: csat_reminder
+        languages: { en: en_US, es: es }
+        body: "Reminder: {{1}}"
+        body_params: ["{{survey.link}}"]
+      thank_you:
+        template: csat_thanks
+        languages: { en: en_US, es: es }
+        body: "Thank you, {{1}}!"
+        body_params: ["{{profile.first_name}}"]
+rules:
+  - id: invite-on-resolve
+    on: case_update
+    when:
+      all:
+        - case.status: { changed_to: Resolved }
+        - case.case_type: { in: [billing, technical] }
+    then:
+      - trigger_survey_invitation: { survey: csat, channel: whatsapp, distribution: csat-wa, use_distribution_account: true }
+      - move_to_queue: survey-sent
+{extra_rules}
+"#;
+
+/// Knobs of the test config.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub messages_per_second: u32,
+    pub quarantine: Option<&'static str>,
+    pub extra_rules: &'static str,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            messages_per_second: 80,
+            quarantine: None,
+            extra_rules: "",
+        }
+    }
+}
+
+/// The test config text for a mock at `api_base`.
+pub fn config_yaml(api_base: &str, options: &Options) -> String {
+    BASE_CONFIG
+        .replace("{api_base}", api_base)
+        .replace("{mps}", &options.messages_per_second.to_string())
+        .replace(
+            "{quarantine}",
+            &options
+                .quarantine
+                .map(|q| format!("quarantine: {q}"))
+                .unwrap_or_default(),
+        )
+        .replace("{extra_rules}", options.extra_rules)
+}
+
+/// The environment the test config reads.
+pub fn test_env(name: &str) -> Option<String> {
+    match name {
+        "WA_TOKEN" => Some(TOKEN.into()),
+        "WA_APP_SECRET" => Some(APP_SECRET.into()),
+        _ => None,
+    }
+}
+
+/// The templates approved at the mock.
+pub fn mock_templates() -> Vec<TemplateDef> {
+    let mut templates = Vec::new();
+    for language in ["en_US", "es"] {
+        templates.push(TemplateDef {
+            url_button: true,
+            ..TemplateDef::new("csat_invite", language, 3)
+        });
+        templates.push(TemplateDef::new("csat_reminder", language, 1));
+        templates.push(TemplateDef::new("csat_thanks", language, 1));
+    }
+    templates
+}
+
+/// A Cloud API mock knowing both test accounts and the test templates.
+pub async fn start_mock() -> MockCloud {
+    MockCloud::start(MockConfig {
+        accounts: vec![
+            MockAccount {
+                phone_number_id: PHONE_NUMBER_ID.into(),
+                access_token: TOKEN.into(),
+                app_secret: APP_SECRET.into(),
+            },
+            MockAccount {
+                phone_number_id: OTHER_PHONE_NUMBER_ID.into(),
+                access_token: OTHER_TOKEN.into(),
+                app_secret: OTHER_APP_SECRET.into(),
+            },
+        ],
+        templates: mock_templates(),
+        ..MockConfig::default()
+    })
+    .await
+}
+
+/// A running service with its mock.
+pub struct TestApp {
+    pub url: String,
+    pub mock: MockCloud,
+    pub http: reqwest::Client,
+    running: Option<Running>,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts the service with the default options.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+/// Starts the service with the given options.
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    let mock = start_mock().await;
+    let yaml = config_yaml(&mock.api_base(), &options);
+    let loaded =
+        closeloop_domain::config::load_str(&yaml, &test_env, time::OffsetDateTime::now_utc())
+            .unwrap_or_else(|e| panic!("test config invalid: {e:?}"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let running = app::start(StartOptions {
+        config: loaded.config,
+        database_url,
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        clock: Clock::real(),
+    })
+    .await
+    .expect("service starts");
+    let url = running.url();
+    mock.set_webhook_url(&format!("{url}/webhooks/whatsapp"));
+    TestApp {
+        url,
+        mock,
+        http: reqwest::Client::new(),
+        running: Some(running),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn api(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.url)
+    }
+
+    pub async fn put_case(&self, case: &Value) -> reqwest::Response {
+        let id = case["id"].as_str().expect("case id");
+        self.http
+            .put(self.api(&format!("/cases/{id}")))
+            .json(case)
+            .send()
+            .await
+            .expect("PUT reaches the service")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(self.api(path))
+            .send()
+            .await
+            .expect("GET reaches the service");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn invites_of(&self, case_id: &str) -> Vec<Value> {
+        let (_, body) = self.get_json(&format!("/invites?case_id={case_id}")).await;
+        body["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits until every event of the case is processed.
+    pub async fn settled(&self, case_id: &str) -> Value {
+        eventually(Duration::from_secs(10), || async {
+            let (status, trace) = self.get_json(&format!("/cases/{case_id}/trace")).await;
+            let events = trace["events"].as_array()?;
+            (status == 200
+                && !events.is_empty()
+                && events.iter().all(|e| e["processed"] == json!(true)))
+            .then_some(trace)
+        })
+        .await
+        .unwrap_or_else(|| panic!("events of {case_id} were not processed in time"))
+    }
+
+    /// Waits until the case's first invite has `status`.
+    pub async fn invite_reaches(&self, case_id: &str, status: &str) -> Value {
+        eventually(Duration::from_secs(15), || async {
+            let invites = self.invites_of(case_id).await;
+            invites.into_iter().find(|i| i["status"] == json!(status))
+        })
+        .await
+        .unwrap_or_else(|| panic!("the invite of {case_id} did not reach {status}"))
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+    }
+}
+
+/// A resolved billing case for `phone`.
+pub fn resolved_case(id: &str, phone: &str) -> Value {
+    json!({
+        "id": id, "number": id.trim_start_matches("C-"), "status": "Resolved", "priority": "high",
+        "case_type": "billing", "queue": "tier1", "assignee": "agent-7", "region": "EMEA",
+        "profile": {"id": format!("P-{id}"), "name": "Ana López", "first_name": "Ana", "phone": phone, "language": "es"}
+    })
+}
+
+/// Polls `probe` until it yields a value or `timeout` passes.
+pub async fn eventually<T, F, Fut>(timeout: Duration, mut probe: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = probe().await {
+            return Some(v);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

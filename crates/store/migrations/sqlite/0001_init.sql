@@ -1,0 +1,129 @@
+-- closeloop schema, SQLite flavour. Times are unix milliseconds (INTEGER); JSON is TEXT.
+-- Written in the subset PostgreSQL shares, so its migration is a translation, not a redesign.
+
+CREATE TABLE cases (
+    id          TEXT PRIMARY KEY,
+    state       TEXT    NOT NULL,          -- the case as the helpdesk last sent it, plus rule changes
+    queue       TEXT,
+    version     INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX cases_by_queue ON cases (queue, id);
+
+-- The event outbox: written in the same transaction as the case change that caused it.
+CREATE TABLE events (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           TEXT    NOT NULL UNIQUE,
+    case_id      TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
+    changed      TEXT    NOT NULL,         -- JSON array of changed field names
+    before_state TEXT,
+    after_state  TEXT    NOT NULL,
+    depth        INTEGER NOT NULL DEFAULT 0,
+    created_at   INTEGER NOT NULL,
+    lease_owner  TEXT,
+    lease_until  INTEGER,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    done_at      INTEGER,
+    trace        TEXT                      -- JSON: rules, conditions, actions; set when done
+);
+CREATE INDEX events_pending ON events (seq) WHERE done_at IS NULL;
+CREATE INDEX events_pending_by_case ON events (case_id, seq) WHERE done_at IS NULL;
+CREATE INDEX events_by_case ON events (case_id, seq);
+
+-- Idempotency keys, stored with the effect they guard (same transaction).
+CREATE TABLE idempotency (
+    key          TEXT PRIMARY KEY,
+    status       INTEGER NOT NULL,
+    body         TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL
+);
+
+CREATE TABLE invites (
+    id              TEXT PRIMARY KEY,
+    case_id         TEXT    NOT NULL,
+    survey          TEXT    NOT NULL,
+    distribution    TEXT    NOT NULL,
+    channel         TEXT    NOT NULL,
+    status          TEXT    NOT NULL,
+    response_status TEXT    NOT NULL,
+    language        TEXT    NOT NULL,
+    language_source TEXT    NOT NULL,
+    recipient       TEXT,
+    recipient_source TEXT   NOT NULL,
+    account         TEXT    NOT NULL,
+    token           TEXT    NOT NULL UNIQUE,
+    expires_at      INTEGER NOT NULL,
+    reminders_sent  INTEGER NOT NULL DEFAULT 0,
+    test            INTEGER NOT NULL DEFAULT 0,
+    once_per_case   INTEGER NOT NULL DEFAULT 1,
+    reason          TEXT,
+    error_code      INTEGER,
+    error_title     TEXT,
+    snapshot        TEXT    NOT NULL,      -- case attributes analytics group by, as they were
+    settings        TEXT    NOT NULL,      -- the distribution as it was
+    answers         TEXT    NOT NULL DEFAULT '{}',
+    last_sent_at    INTEGER,
+    thanked_at      INTEGER,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX invites_by_case ON invites (case_id, created_at);
+CREATE INDEX invites_by_recipient ON invites (recipient, distribution, created_at);
+-- once_per_case is a database invariant, not only a check in code.
+CREATE UNIQUE INDEX invites_once_per_case ON invites (case_id, distribution)
+    WHERE once_per_case = 1 AND test = 0;
+
+-- The message outbox: one row per WhatsApp message to send (invitation, reminder, thank-you).
+CREATE TABLE messages (
+    id                  TEXT PRIMARY KEY,
+    invite_id           TEXT    NOT NULL,
+    kind                TEXT    NOT NULL,
+    account             TEXT    NOT NULL,
+    recipient           TEXT    NOT NULL,
+    payload             TEXT    NOT NULL,  -- the exact Cloud API request body
+    text                TEXT    NOT NULL,  -- the body as the customer reads it
+    status              TEXT    NOT NULL,  -- pending | sent | delivered | opened | failed
+    outbox              TEXT    NOT NULL,  -- queued | sending | done
+    provider_message_id TEXT UNIQUE,
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at     INTEGER NOT NULL,
+    lease_until         INTEGER,
+    error_code          INTEGER,
+    error_title         TEXT,
+    sent_at             INTEGER,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL
+);
+CREATE INDEX messages_due ON messages (account, next_attempt_at) WHERE outbox <> 'done';
+CREATE INDEX messages_by_invite ON messages (invite_id, created_at);
+
+CREATE TABLE suppressions (
+    phone       TEXT PRIMARY KEY,
+    reason      TEXT    NOT NULL,
+    account     TEXT,
+    created_at  INTEGER NOT NULL
+);
+
+-- A recipient that hit Meta's pair rate limit (131056) waits; others go on.
+CREATE TABLE recipient_holds (
+    account     TEXT    NOT NULL,
+    recipient   TEXT    NOT NULL,
+    until_at    INTEGER NOT NULL,
+    PRIMARY KEY (account, recipient)
+);
+
+-- Per-account pacing shared by every process: theoretical arrival time of the next send.
+CREATE TABLE rate_limits (
+    account     TEXT PRIMARY KEY,
+    next_at_us  INTEGER NOT NULL          -- microseconds
+);
+
+CREATE TABLE account_health (
+    account     TEXT PRIMARY KEY,
+    healthy     INTEGER NOT NULL,
+    reason      TEXT,
+    error_code  INTEGER,
+    changed_at  INTEGER NOT NULL
+);

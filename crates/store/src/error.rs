@@ -1,0 +1,31 @@
+//! The store's error type.
+
+/// What can go wrong talking to the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL names a backend this build cannot open.
+    #[error("unsupported database URL {0}: use sqlite://FILE")]
+    UnsupportedUrl(String),
+    /// The database refused or failed a query.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A value could not be encoded as JSON for storage.
+    #[error("could not encode a stored value: {0}")]
+    Encode(serde_json::Error),
+    /// A stored JSON value no longer parses (a schema drift).
+    #[error("could not decode a stored value: {0}")]
+    Decode(serde_json::Error),
+    /// A stored enum value is not one this build knows.
+    #[error("unknown stored value {0:?}")]
+    UnknownValue(String),
+}
+
+impl StoreError {
+    /// Whether the error is a uniqueness violation (a duplicate the schema refused).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}

@@ -1,0 +1,219 @@
+//! The event outbox: every case change (helpdesk update, rule action, survey status) is an
+//! event row written with the change. Workers claim events with a lease, in case order.
+
+use closeloop_domain::case::Case;
+use closeloop_domain::condition::EventKind;
+use sqlx::Row;
+
+use crate::{from_json, to_json, Result, Store, StoreError, StoreTx};
+
+/// An event to append.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    /// Unique id.
+    pub id: String,
+    /// The case it belongs to.
+    pub case_id: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// Changed field names.
+    pub changed: Vec<String>,
+    /// The case before (None for a new case).
+    pub before: Option<Case>,
+    /// The case after.
+    pub after: Case,
+    /// How many rule-made changes led here (loop guard).
+    pub depth: u32,
+    /// Creation time, unix ms.
+    pub now: i64,
+}
+
+/// A claimed event, ready to be evaluated.
+#[derive(Clone, Debug)]
+pub struct EventRow {
+    /// Order of the event in the log.
+    pub seq: i64,
+    /// Unique id.
+    pub id: String,
+    /// The case.
+    pub case_id: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// Changed field names.
+    pub changed: Vec<String>,
+    /// The case before.
+    pub before: Option<Case>,
+    /// The case after.
+    pub after: Case,
+    /// Cascade depth.
+    pub depth: u32,
+    /// How many times it was claimed (1 on the first claim).
+    pub attempts: i64,
+    /// Creation time, unix ms.
+    pub created_at: i64,
+}
+
+/// A processed event with its trace, for `GET /cases/{id}/trace`.
+#[derive(Clone, Debug)]
+pub struct TracedEvent {
+    /// Unique id.
+    pub id: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// Changed field names.
+    pub changed: Vec<String>,
+    /// Creation time, unix ms.
+    pub created_at: i64,
+    /// The trace JSON; None while the event is not processed yet.
+    pub trace: Option<serde_json::Value>,
+}
+
+impl StoreTx {
+    /// Appends an event.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn insert_event(&mut self, event: &NewEvent) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO events (id, case_id, kind, changed, before_state, after_state, depth, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&event.id)
+        .bind(&event.case_id)
+        .bind(event.kind.as_str())
+        .bind(to_json(&event.changed)?)
+        .bind(event.before.as_ref().map(to_json).transpose()?)
+        .bind(to_json(&event.after)?)
+        .bind(i64::from(event.depth))
+        .bind(event.now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks a claimed event done with its trace. Returns false when the event was not
+    /// ours any more (already done elsewhere): the caller must then roll back.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn finish_event(
+        &mut self,
+        seq: i64,
+        owner: &str,
+        trace: &serde_json::Value,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE events SET done_at = $1, trace = $2, lease_owner = NULL, lease_until = NULL \
+             WHERE seq = $3 AND done_at IS NULL AND lease_owner = $4",
+        )
+        .bind(now)
+        .bind(to_json(trace)?)
+        .bind(seq)
+        .bind(owner)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+impl Store {
+    /// Claims up to `limit` events for `owner` until `lease_until`: the oldest pending
+    /// event of each case whose earlier events are all done (per-case order), including
+    /// events whose previous lease expired (their worker died).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn claim_events(
+        &self,
+        owner: &str,
+        limit: i64,
+        lease_until: i64,
+        now: i64,
+    ) -> Result<Vec<EventRow>> {
+        let rows = sqlx::query(
+            "UPDATE events SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
+             WHERE seq IN ( \
+               SELECT e.seq FROM events e \
+               WHERE e.done_at IS NULL AND (e.lease_until IS NULL OR e.lease_until < $3) \
+                 AND NOT EXISTS (SELECT 1 FROM events p \
+                                 WHERE p.case_id = e.case_id AND p.done_at IS NULL AND p.seq < e.seq) \
+               ORDER BY e.seq LIMIT $4) \
+             RETURNING seq, id, case_id, kind, changed, before_state, after_state, depth, attempts, created_at",
+        )
+        .bind(owner)
+        .bind(lease_until)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.write)
+        .await?;
+        let mut events = rows.iter().map(event_row).collect::<Result<Vec<_>>>()?;
+        events.sort_by_key(|e| e.seq);
+        Ok(events)
+    }
+
+    /// Number of events not processed yet.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn pending_events(&self) -> Result<i64> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) FROM events WHERE done_at IS NULL")
+                .fetch_one(&self.read)
+                .await?
+                .get(0),
+        )
+    }
+
+    /// The events of a case in order, with their traces.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn case_events(&self, case_id: &str) -> Result<Vec<TracedEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, changed, created_at, trace FROM events WHERE case_id = $1 ORDER BY seq",
+        )
+        .bind(case_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TracedEvent {
+                    id: r.get("id"),
+                    kind: parse_kind(r.get("kind"))?,
+                    changed: from_json(r.get::<&str, _>("changed"))?,
+                    created_at: r.get("created_at"),
+                    trace: r
+                        .get::<Option<&str>, _>("trace")
+                        .map(from_json)
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+}
+
+pub use TracedEvent as CaseEvent;
+
+fn parse_kind(s: &str) -> Result<EventKind> {
+    s.parse()
+        .map_err(|_| StoreError::UnknownValue(s.to_string()))
+}
+
+fn event_row(r: &sqlx::sqlite::SqliteRow) -> Result<EventRow> {
+    Ok(EventRow {
+        seq: r.get("seq"),
+        id: r.get("id"),
+        case_id: r.get("case_id"),
+        kind: parse_kind(r.get("kind"))?,
+        changed: from_json(r.get::<&str, _>("changed"))?,
+        before: r
+            .get::<Option<&str>, _>("before_state")
+            .map(from_json)
+            .transpose()?,
+        after: from_json(r.get::<&str, _>("after_state"))?,
+        depth: u32::try_from(r.get::<i64, _>("depth")).unwrap_or(0),
+        attempts: r.get("attempts"),
+        created_at: r.get("created_at"),
+    })
+}

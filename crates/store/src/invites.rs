@@ -1,0 +1,432 @@
+//! Invites: one survey sent (or deliberately not sent) to one recipient for one case.
+
+use closeloop_domain::status::{InviteStatus, ResponseStatus};
+use sqlx::Row;
+
+use crate::{from_json, Result, Store, StoreError, StoreTx};
+
+/// An invite to create.
+#[derive(Clone, Debug)]
+pub struct NewInvite {
+    /// Unique id (`inv_…`).
+    pub id: String,
+    /// The case.
+    pub case_id: String,
+    /// Survey id.
+    pub survey: String,
+    /// Distribution id.
+    pub distribution: String,
+    /// Channel (`whatsapp`).
+    pub channel: String,
+    /// Initial status (`pending`, or a final not-sent status).
+    pub status: InviteStatus,
+    /// Language of the invite.
+    pub language: String,
+    /// Which rule of SPEC §4.1 chose it.
+    pub language_source: String,
+    /// E.164 recipient, None when it could not be resolved.
+    pub recipient: Option<String>,
+    /// Where the recipient came from.
+    pub recipient_source: String,
+    /// Sender account id.
+    pub account: String,
+    /// The link token (≥128 bits of randomness).
+    pub token: String,
+    /// When the link expires, unix ms.
+    pub expires_at: i64,
+    /// A test invite (excluded from analytics, not once-per-case).
+    pub test: bool,
+    /// Whether the distribution allows one invite per case.
+    pub once_per_case: bool,
+    /// Why nothing was sent, for not-sent statuses.
+    pub reason: Option<String>,
+    /// Case attributes analytics group by, as they were.
+    pub snapshot: serde_json::Value,
+    /// The distribution's settings as they were.
+    pub settings: serde_json::Value,
+    /// Creation time, unix ms.
+    pub now: i64,
+}
+
+/// A stored invite.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InviteRow {
+    /// Unique id.
+    pub id: String,
+    /// The case.
+    pub case_id: String,
+    /// Survey id.
+    pub survey: String,
+    /// Distribution id.
+    pub distribution: String,
+    /// Channel.
+    pub channel: String,
+    /// Invite status.
+    pub status: InviteStatus,
+    /// Response status.
+    pub response_status: ResponseStatus,
+    /// Language.
+    pub language: String,
+    /// How the language was chosen.
+    pub language_source: String,
+    /// E.164 recipient.
+    pub recipient: Option<String>,
+    /// Where the recipient came from.
+    pub recipient_source: String,
+    /// Sender account.
+    pub account: String,
+    /// Link token.
+    pub token: String,
+    /// Link expiry, unix ms.
+    pub expires_at: i64,
+    /// Reminders sent so far.
+    pub reminders_sent: i64,
+    /// Test invite.
+    pub test: bool,
+    /// Why nothing was sent.
+    pub reason: Option<String>,
+    /// Provider error code, when the provider refused.
+    pub error_code: Option<i64>,
+    /// Provider error title.
+    pub error_title: Option<String>,
+    /// Case attributes as they were.
+    pub snapshot: serde_json::Value,
+    /// Distribution settings as they were.
+    pub settings: serde_json::Value,
+    /// Answers given so far.
+    pub answers: serde_json::Map<String, serde_json::Value>,
+    /// Last time an invitation or reminder was accepted by the provider, unix ms.
+    pub last_sent_at: Option<i64>,
+    /// When the thank-you was queued, unix ms.
+    pub thanked_at: Option<i64>,
+    /// Creation time, unix ms.
+    pub created_at: i64,
+    /// Last change, unix ms.
+    pub updated_at: i64,
+}
+
+/// Filters of `GET /invites`.
+#[derive(Clone, Debug, Default)]
+pub struct InviteFilter {
+    /// Only this case.
+    pub case_id: Option<String>,
+    /// Only this distribution.
+    pub distribution: Option<String>,
+    /// Only this status.
+    pub status: Option<InviteStatus>,
+    /// Only ids after this one (paging cursor).
+    pub after: Option<String>,
+    /// Page size.
+    pub limit: i64,
+}
+
+const INVITE_COLUMNS: &str =
+    "id, case_id, survey, distribution, channel, status, response_status, \
+    language, language_source, recipient, recipient_source, account, token, expires_at, \
+    reminders_sent, test, reason, error_code, error_title, snapshot, settings, answers, \
+    last_sent_at, thanked_at, created_at, updated_at";
+
+impl StoreTx {
+    /// Creates an invite. A second invite for the same case and distribution under
+    /// once-per-case fails with a unique violation ([`StoreError::is_unique_violation`]).
+    ///
+    /// # Errors
+    /// On database failure or a once-per-case duplicate.
+    pub async fn insert_invite(&mut self, invite: &NewInvite) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO invites (id, case_id, survey, distribution, channel, status, response_status, \
+               language, language_source, recipient, recipient_source, account, token, expires_at, \
+               test, once_per_case, reason, snapshot, settings, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'not_started', $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+               $16, $17, $18, $19, $19)",
+        )
+        .bind(&invite.id)
+        .bind(&invite.case_id)
+        .bind(&invite.survey)
+        .bind(&invite.distribution)
+        .bind(&invite.channel)
+        .bind(invite.status.as_str())
+        .bind(&invite.language)
+        .bind(&invite.language_source)
+        .bind(&invite.recipient)
+        .bind(&invite.recipient_source)
+        .bind(&invite.account)
+        .bind(&invite.token)
+        .bind(invite.expires_at)
+        .bind(invite.test)
+        .bind(invite.once_per_case)
+        .bind(&invite.reason)
+        .bind(invite.snapshot.to_string())
+        .bind(invite.settings.to_string())
+        .bind(invite.now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The non-test invites of a case, oldest first.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn case_invites(&mut self, case_id: &str) -> Result<Vec<InviteRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {INVITE_COLUMNS} FROM invites WHERE case_id = $1 AND test = 0 ORDER BY created_at, id"
+        ))
+        .bind(case_id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(invite_row).collect()
+    }
+
+    /// Whether `recipient` got a (sent or pending) invitation from `distribution` since `since`.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn invited_since(
+        &mut self,
+        recipient: &str,
+        distribution: &str,
+        since: i64,
+    ) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT 1 FROM invites WHERE recipient = $1 AND distribution = $2 AND created_at >= $3 \
+             AND test = 0 AND status NOT IN ('quarantined', 'suppressed') LIMIT 1",
+        )
+        .bind(recipient)
+        .bind(distribution)
+        .bind(since)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// The invite with that id.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn invite(&mut self, id: &str) -> Result<Option<InviteRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {INVITE_COLUMNS} FROM invites WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(invite_row).transpose()
+    }
+
+    /// Sets an invite's status (the caller decided the transition is allowed), with the
+    /// provider error when there is one.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn set_invite_status(
+        &mut self,
+        id: &str,
+        status: InviteStatus,
+        error: Option<(Option<i64>, &str)>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE invites SET status = $2, error_code = COALESCE($3, error_code), \
+             error_title = COALESCE($4, error_title), updated_at = $5 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status.as_str())
+        .bind(error.and_then(|e| e.0))
+        .bind(error.map(|e| e.1.to_string()))
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Records that the provider accepted an invitation or reminder of this invite.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn touch_invite_sent(&mut self, id: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE invites SET last_sent_at = $2, updated_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}
+
+impl StoreTx {
+    /// Counts a queued reminder.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn count_reminder(&mut self, id: &str, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE invites SET reminders_sent = reminders_sent + 1, updated_at = $2 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Records that the thank-you was queued (at most once per invite).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn mark_thanked(&mut self, id: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE invites SET thanked_at = $2, updated_at = $2 WHERE id = $1 AND thanked_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Sets the response status (the caller checked the transition).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn set_response_status(
+        &mut self,
+        id: &str,
+        status: ResponseStatus,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query("UPDATE invites SET response_status = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(status.as_str())
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Invites to `recipient` that can still be acted on (not final, not test).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn open_invites_to(&mut self, recipient: &str) -> Result<Vec<InviteRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {INVITE_COLUMNS} FROM invites WHERE recipient = $1 \
+             AND status IN ('pending', 'sent', 'delivered', 'opened') ORDER BY created_at"
+        ))
+        .bind(recipient)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(invite_row).collect()
+    }
+}
+
+impl Store {
+    /// The invite with that id.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn get_invite(&self, id: &str) -> Result<Option<InviteRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {INVITE_COLUMNS} FROM invites WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(invite_row).transpose()
+    }
+
+    /// The invite whose link has that token.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn invite_by_token(&self, token: &str) -> Result<Option<InviteRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {INVITE_COLUMNS} FROM invites WHERE token = $1"
+        ))
+        .bind(token)
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(invite_row).transpose()
+    }
+
+    /// Invites matching a filter, in id order.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn list_invites(&self, filter: &InviteFilter) -> Result<Vec<InviteRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {INVITE_COLUMNS} FROM invites \
+             WHERE ($1 IS NULL OR case_id = $1) AND ($2 IS NULL OR distribution = $2) \
+               AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR id > $4) \
+             ORDER BY id LIMIT $5"
+        ))
+        .bind(&filter.case_id)
+        .bind(&filter.distribution)
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(&filter.after)
+        .bind(filter.limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(invite_row).collect()
+    }
+
+    /// The invites of a case, oldest first (test invites included).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn invites_of_case(&self, case_id: &str) -> Result<Vec<InviteRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {INVITE_COLUMNS} FROM invites WHERE case_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(case_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(invite_row).collect()
+    }
+
+    /// Count of invites per status (for metrics).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn invite_status_counts(&self) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT status, COUNT(*) FROM invites GROUP BY status")
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+}
+
+fn invite_row(r: &sqlx::sqlite::SqliteRow) -> Result<InviteRow> {
+    let status: &str = r.get("status");
+    let response_status: &str = r.get("response_status");
+    Ok(InviteRow {
+        id: r.get("id"),
+        case_id: r.get("case_id"),
+        survey: r.get("survey"),
+        distribution: r.get("distribution"),
+        channel: r.get("channel"),
+        status: status
+            .parse()
+            .map_err(|_| StoreError::UnknownValue(status.to_string()))?,
+        response_status: response_status
+            .parse()
+            .map_err(|_| StoreError::UnknownValue(response_status.to_string()))?,
+        language: r.get("language"),
+        language_source: r.get("language_source"),
+        recipient: r.get("recipient"),
+        recipient_source: r.get("recipient_source"),
+        account: r.get("account"),
+        token: r.get("token"),
+        expires_at: r.get("expires_at"),
+        reminders_sent: r.get("reminders_sent"),
+        test: r.get("test"),
+        reason: r.get("reason"),
+        error_code: r.get("error_code"),
+        error_title: r.get("error_title"),
+        snapshot: from_json(r.get::<&str, _>("snapshot"))?,
+        settings: from_json(r.get::<&str, _>("settings"))?,
+        answers: from_json(r.get::<&str, _>("answers"))?,
+        last_sent_at: r.get("last_sent_at"),
+        thanked_at: r.get("thanked_at"),
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+    })
+}

@@ -1,0 +1,139 @@
+//! The HTTP face of the mock: `POST /{version}/{phone_number_id}/messages` (and
+//! `/marketing_messages`, same shape), answered like Meta's Graph API.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State as Shared};
+use axum::http::{header, HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use closeloop_whatsapp::wire::{Contact, SendResponse, SentMessage};
+use serde_json::json;
+
+use crate::deliver;
+use crate::failure::Rejection;
+use crate::ids;
+use crate::state::{Received, State};
+use crate::validate::{check_template, parse_body, Parsed};
+
+/// The router, built by a function so tests and `MockCloud` share it.
+pub(crate) fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/{version}/{phone_number_id}/messages", post(send))
+        .route(
+            "/{version}/{phone_number_id}/marketing_messages",
+            post(send),
+        )
+        .fallback(unknown_path)
+        .with_state(state)
+}
+
+async fn unknown_path(uri: Uri) -> Response {
+    Rejection::unknown_path(uri.path()).into_response()
+}
+
+/// `v21.0`, `v23.0`, …: any `v<digits>.<digits>`.
+fn is_version(segment: &str) -> bool {
+    let Some(rest) = segment.strip_prefix('v') else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    matches!(rest.split_once('.'), Some((major, minor)) if digits(major) && digits(minor))
+}
+
+async fn send(
+    Shared(state): Shared<Arc<State>>,
+    Path((version, phone_number_id)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let arrived = Instant::now();
+    if !is_version(&version) {
+        return Rejection::unknown_path(uri.path()).into_response();
+    }
+    // Injected answers win over everything, so a test can fail even a perfect request.
+    if let Some(failure) = state.begin_attempt() {
+        return failure.into_response();
+    }
+    match handle(&state, &phone_number_id, &headers, &body, arrived) {
+        Ok(Handled::Accepted(message)) => {
+            let response = accepted_body(&message);
+            if state.auto_statuses() {
+                tokio::spawn(deliver::auto_statuses(state.clone(), message));
+            }
+            Json(response).into_response()
+        }
+        Ok(Handled::MarkedRead) => Json(json!({"success": true})).into_response(),
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+enum Handled {
+    Accepted(Received),
+    MarkedRead,
+}
+
+fn handle(
+    state: &State,
+    phone_number_id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    arrived: Instant,
+) -> Result<Handled, Rejection> {
+    let account = state
+        .account(phone_number_id)
+        .ok_or_else(|| Rejection::unknown_object(phone_number_id))?;
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if token != Some(account.access_token.as_str()) {
+        return Err(Rejection::bad_token());
+    }
+    let request = match parse_body(body)? {
+        Parsed::MarkRead => return Ok(Handled::MarkedRead),
+        Parsed::Send(request) => request,
+    };
+    check_template(&request, &state.config.templates)?;
+    let message = state.accept(Received {
+        at: arrived,
+        phone_number_id: phone_number_id.to_string(),
+        wamid: ids::wamid(),
+        to: request.to.clone(),
+        body: serde_json::from_slice(body).unwrap_or_default(),
+    })?;
+    Ok(Handled::Accepted(message))
+}
+
+fn accepted_body(message: &Received) -> SendResponse {
+    SendResponse {
+        messaging_product: Some("whatsapp".into()),
+        contacts: vec![Contact {
+            input: Some(message.to.clone()),
+            wa_id: Some(message.to.clone()),
+        }],
+        messages: vec![SentMessage {
+            id: message.wamid.clone(),
+            message_status: Some("accepted".into()),
+        }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_version;
+
+    #[test]
+    fn versions() {
+        for ok in ["v21.0", "v23.0", "v1.10"] {
+            assert!(is_version(ok), "{ok}");
+        }
+        for bad in ["21.0", "v21", "v.0", "v21.", "vx.0", "v21.0.1", "V21.0"] {
+            assert!(!is_version(bad), "{bad}");
+        }
+    }
+}

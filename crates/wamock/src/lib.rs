@@ -1,0 +1,24 @@
+//! A local stand-in for Meta's WhatsApp Cloud API, for integration tests and benchmarks.
+//!
+//! It answers sends like Meta does (validation, real-shaped bodies and Graph errors, the pair
+//! rate limit), records what it accepted, and posts signed webhooks (statuses and inbound
+//! messages) to the service under test, re-delivering when the service does not answer 200.
+//!
+//! **Architecture Invariant:** the mock speaks only through `closeloop-whatsapp`'s wire types
+//! and signature function, so a drift between client and mock shows up as a failing test.
+
+mod api;
+mod cloud;
+mod config;
+mod deliver;
+mod escape;
+mod failure;
+mod ids;
+mod payload;
+mod state;
+mod validate;
+
+pub use cloud::MockCloud;
+pub use config::{HeaderFormat, MockAccount, MockConfig, TemplateDef};
+pub use failure::Failure;
+pub use state::Received;

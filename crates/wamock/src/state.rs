@@ -1,0 +1,188 @@
+//! The mock's shared, mutable state. One mutex guards it, held only for short synchronous
+//! sections (never across an `.await`), so the pair-rate check and the recording of an accepted
+//! message happen atomically.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+use tokio::sync::watch;
+
+use crate::config::{MockAccount, MockConfig};
+use crate::failure::{Failure, Rejection};
+
+/// A message the mock accepted.
+#[derive(Clone, Debug)]
+pub struct Received {
+    /// When the request arrived (before validation), for rate-limit tests.
+    pub at: Instant,
+    /// The sending business number.
+    pub phone_number_id: String,
+    /// The wamid the mock answered with.
+    pub wamid: String,
+    /// The recipient digits.
+    pub to: String,
+    /// The request body as JSON.
+    pub body: serde_json::Value,
+}
+
+pub(crate) struct State {
+    pub config: MockConfig,
+    pub http: reqwest::Client,
+    inner: Mutex<Inner>,
+    /// Count of accepted messages, so waiters wake on change instead of polling.
+    accepted: watch::Sender<usize>,
+}
+
+struct Inner {
+    webhook_url: Option<String>,
+    auto_statuses: bool,
+    failures: VecDeque<Failure>,
+    received: Vec<Received>,
+    attempts: usize,
+    last_send: HashMap<(String, String), Instant>,
+}
+
+impl State {
+    pub fn new(config: MockConfig) -> State {
+        let inner = Inner {
+            webhook_url: config.webhook_url.clone(),
+            auto_statuses: config.auto_statuses,
+            failures: VecDeque::new(),
+            received: Vec::new(),
+            attempts: 0,
+            last_send: HashMap::new(),
+        };
+        State {
+            config,
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .expect("reqwest client with rustls must build"),
+            inner: Mutex::new(inner),
+            accepted: watch::channel(0).0,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panicking test thread must not wedge every other test using this mock.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn account(&self, phone_number_id: &str) -> Option<&MockAccount> {
+        self.config
+            .accounts
+            .iter()
+            .find(|a| a.phone_number_id == phone_number_id)
+    }
+
+    /// Counts a send attempt and hands back the injected failure it must answer, if any.
+    pub fn begin_attempt(&self) -> Option<Failure> {
+        let mut inner = self.lock();
+        inner.attempts += 1;
+        inner.failures.pop_front()
+    }
+
+    /// Records an accepted message unless the pair rate limit refuses it.
+    pub fn accept(&self, message: Received) -> Result<Received, Rejection> {
+        let mut inner = self.lock();
+        let key = (message.phone_number_id.clone(), message.to.clone());
+        if let (Some(gap), Some(last)) = (self.config.pair_rate_limit, inner.last_send.get(&key)) {
+            if message.at.saturating_duration_since(*last) < gap {
+                return Err(Rejection::new(
+                    self.config.throttle_http_status,
+                    131056,
+                    "(Business Account, Consumer Account) pair rate limit hit",
+                    "Message failed to send because there were too many messages sent from this \
+                     phone number to the same phone number in a short period of time.",
+                ));
+            }
+        }
+        inner.last_send.insert(key, message.at);
+        inner.received.push(message.clone());
+        let count = inner.received.len();
+        drop(inner);
+        self.accepted.send_replace(count);
+        Ok(message)
+    }
+
+    pub fn push_failure(&self, failure: Failure) {
+        self.lock().failures.push_back(failure);
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.lock().received.clone()
+    }
+
+    pub fn find(&self, wamid: &str) -> Option<Received> {
+        self.lock()
+            .received
+            .iter()
+            .find(|r| r.wamid == wamid)
+            .cloned()
+    }
+
+    pub fn attempts(&self) -> usize {
+        self.lock().attempts
+    }
+
+    pub fn webhook_url(&self) -> Option<String> {
+        self.lock().webhook_url.clone()
+    }
+
+    pub fn set_webhook_url(&self, url: &str) {
+        self.lock().webhook_url = Some(url.to_string());
+    }
+
+    pub fn auto_statuses(&self) -> bool {
+        self.lock().auto_statuses
+    }
+
+    pub fn set_auto_statuses(&self, on: bool) {
+        self.lock().auto_statuses = on;
+    }
+
+    pub fn watch_accepted(&self) -> watch::Receiver<usize> {
+        self.accepted.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn message(to: &str, at: Instant) -> Received {
+        Received {
+            at,
+            phone_number_id: "1".into(),
+            wamid: crate::ids::wamid(),
+            to: to.into(),
+            body: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn pair_rate_counts_only_accepted_sends_per_recipient() {
+        let state = State::new(MockConfig {
+            pair_rate_limit: Some(Duration::from_secs(6)),
+            throttle_http_status: 400,
+            ..MockConfig::default()
+        });
+        let t0 = Instant::now();
+        assert!(state.accept(message("111", t0)).is_ok());
+        let refused = state
+            .accept(message("111", t0 + Duration::from_secs(5)))
+            .unwrap_err();
+        assert_eq!((refused.http_status, refused.code()), (400, Some(131056)));
+        assert!(state
+            .accept(message("222", t0 + Duration::from_secs(1)))
+            .is_ok());
+        // The refusal did not push the window: 6 s after the first accepted send is fine.
+        assert!(state
+            .accept(message("111", t0 + Duration::from_secs(6)))
+            .is_ok());
+        assert_eq!(state.received().len(), 3);
+    }
+}
