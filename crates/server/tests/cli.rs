@@ -1,0 +1,157 @@
+//! The command line: `check`, `demo` and `explain` driven as a user would.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn closeloop(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_closeloop"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .env("WA_TOKEN", TOKEN)
+        .env("WA_APP_SECRET", APP_SECRET)
+        .output()
+        .expect("closeloop runs")
+}
+
+fn write_config(dir: &tempfile::TempDir, text: &str) -> String {
+    let path = dir.path().join("closeloop.yaml");
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn check_accepts_the_demo_config() {
+    let out = closeloop(&["check", "examples/closeloop.yaml"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("ok: 1 accounts, 1 surveys, 1 distributions, 3 rules"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_names_the_file_and_path_of_an_unknown_case_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_yaml("http://127.0.0.1:9/v21.0", &Options::default())
+        .replace("case.case_type:", "case.colour:");
+    let file = write_config(&dir, &text);
+    let out = closeloop(&["check", &file]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&file), "names the file: {stderr}");
+    assert!(stderr.contains("rules[0].when"), "names the path: {stderr}");
+    assert!(stderr.contains("case.colour"), "names the field: {stderr}");
+}
+
+#[test]
+fn check_rejects_a_body_params_mismatch_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_yaml("http://127.0.0.1:9/v21.0", &Options::default()).replace(
+        r#"body_params: ["{{profile.first_name}}", "{{case.number}}", "{{survey.link}}"]"#,
+        r#"body_params: ["{{profile.first_name}}", "{{case.number}}"]"#,
+    );
+    let out = closeloop(&["check", &write_config(&dir, &text)]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("distributions[0].messages.invitation.body_params"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_warns_but_passes_on_two_survey_actions_in_one_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_yaml("http://127.0.0.1:9/v21.0", &Options::default()).replace(
+        "      - move_to_queue: survey-sent",
+        "      - move_to_queue: survey-sent\n      - send_survey_reminder: { survey: csat, channel: whatsapp, distribution: csat-wa }",
+    );
+    let out = closeloop(&["check", &write_config(&dir, &text)]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("warning"), "{stdout}");
+    assert!(stdout.contains("rules[0]"), "{stdout}");
+}
+
+#[test]
+fn check_names_a_missing_environment_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_yaml("http://127.0.0.1:9/v21.0", &Options::default())
+        .replace("${WA_TOKEN}", "${WA_TOKEN_MISSING_IN_TEST}");
+    let out = closeloop(&["check", &write_config(&dir, &text)]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("WA_TOKEN_MISSING_IN_TEST"), "{stderr}");
+}
+
+#[test]
+fn demo_prints_what_happened_to_each_case() {
+    let out = closeloop(&["demo", "--no-serve", "--listen", "127.0.0.1:0"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = |case: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(case))
+            .unwrap_or_else(|| panic!("no row for {case}: {stdout}"))
+            .to_string()
+    };
+    assert!(
+        line("C-1001").contains("opened") && line("C-1001").contains("Hi Ana, your case 1001"),
+        "{stdout}"
+    );
+    assert!(line("C-1003").contains("no rule matched"), "{stdout}");
+    assert!(line("C-1004").contains("invalid_recipient"), "{stdout}");
+    assert!(line("C-1005").contains("quarantined"), "{stdout}");
+    assert!(line("C-1006").contains("suppressed"), "{stdout}");
+    assert!(line("C-1007").contains("pt_BR"), "{stdout}");
+}
+
+#[tokio::test]
+async fn explain_prints_the_trace_of_a_case_from_a_running_server() {
+    let app = spawn_app().await;
+    let mut case = resolved_case("C-8001", "+34600111222");
+    case["status"] = serde_json::json!("Open");
+    app.put_case(&case).await;
+    app.settled("C-8001").await;
+    let url = app.url.clone();
+    let out =
+        tokio::task::spawn_blocking(move || closeloop(&["explain", "C-8001", "--server", &url]))
+            .await
+            .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("rule invite-on-resolve: did not match"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("case.status changed_to \"Resolved\" (saw \"Open\")"),
+        "{stdout}"
+    );
+
+    let missing = tokio::task::spawn_blocking({
+        let url = app.url.clone();
+        move || closeloop(&["explain", "C-none", "--server", &url])
+    })
+    .await
+    .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    app.stop().await;
+}
