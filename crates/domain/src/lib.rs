@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod action;
+pub mod answer;
 pub mod case;
 pub mod condition;
 pub mod config;

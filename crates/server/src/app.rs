@@ -89,6 +89,10 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
         sandbox: Sandbox::default(),
         instance: crate::ids::new_id("proc"),
     });
+    state
+        .store
+        .set_queue_rules(worker::schedule::queue_rules(&state), state.clock.now_ms())
+        .await?;
     let (shutdown, stop) = watch::channel(false);
     let mut tasks = worker::spawn_all(&state, &stop);
     let app = router(state.clone());
@@ -164,7 +168,15 @@ pub fn router(state: AppState) -> Router {
             "/webhooks/whatsapp",
             get(webhook::verify).post(webhook::receive),
         )
-        .route("/s/{token}", get(survey_page::show))
+        .route(
+            "/s/{token}",
+            get(survey_page::show).post(survey_page::submit_form),
+        )
+        .route("/s/{token}/answers", post(survey_page::submit_json))
+        .route(
+            "/s/{token}/unsubscribe",
+            get(survey_page::unsubscribe_confirm).post(survey_page::unsubscribe),
+        )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

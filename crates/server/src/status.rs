@@ -52,6 +52,7 @@ pub async fn emit_survey_event(
         before: Some(stored.case.clone()),
         after: stored.case,
         depth: 0,
+        rule_id: None,
         now,
     })
     .await

@@ -1,59 +1,354 @@
-//! The customer's survey page `GET /s/{token}`: the survey's questions in the invite's
-//! language, mobile-first, no JavaScript. Every user-supplied text is HTML-escaped.
-//! Opening it moves the invite to `opened` and the response to `survey_opened`.
+//! The customer's survey: `GET /s/{token}` (the page), `POST /s/{token}` (the form),
+//! `POST /s/{token}/answers` (JSON), `GET|POST /s/{token}/unsubscribe`.
+//!
+//! Mobile-first HTML that needs no JavaScript; every user-supplied text is escaped.
+//! Answers are checked by `closeloop_domain::answer`; the response status follows SPEC §1.2
+//! and every change re-enters the rules as a `survey_updated` event.
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use closeloop_domain::config::{Question, QuestionKind, Survey};
+use axum::Json;
+use closeloop_domain::answer::{self, AnswerError};
+use closeloop_domain::config::{DistributionStatus, Question, QuestionKind, Survey};
 use closeloop_domain::language::Language;
 use closeloop_domain::status::{InviteStatus, ResponseStatus};
-use closeloop_store::{InviteRow, StoreError};
+use closeloop_store::{InviteRow, StoreError, Suppression};
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
 
 use crate::app::AppState;
+use crate::error::ApiError;
+use crate::extract::parse_json;
+use crate::snapshot::InviteSettings;
 use crate::status::{change_invite_status, emit_survey_event};
 
-/// `GET /s/{token}`.
-pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let invite = match state.store.invite_by_token(&token).await {
-        Ok(Some(invite)) => invite,
-        Ok(None) => {
-            return page(
-                StatusCode::NOT_FOUND,
+/// Why a survey cannot be answered now.
+enum Closed {
+    Unknown,
+    Expired,
+    Paused,
+    Completed,
+    Unavailable,
+}
+
+impl Closed {
+    fn status(&self) -> StatusCode {
+        match self {
+            Closed::Unknown => StatusCode::NOT_FOUND,
+            Closed::Expired => StatusCode::GONE,
+            Closed::Paused => StatusCode::LOCKED,
+            Closed::Completed => StatusCode::CONFLICT,
+            Closed::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn page(&self) -> Response {
+        let (title, message) = match self {
+            Closed::Unknown => (
                 "Survey not found",
                 "This survey link is not valid. Please check the link in your message.",
-            )
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "survey page");
-            return page(
-                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            Closed::Expired => (
+                "This survey has expired",
+                "The link to this survey has expired. Thank you for your time.",
+            ),
+            Closed::Paused => (
+                "This survey is paused",
+                "This survey is paused for now. Please try again later.",
+            ),
+            Closed::Completed => (
+                "Thank you!",
+                "Your answers have been received. There is nothing more to do.",
+            ),
+            Closed::Unavailable => (
                 "Please try again",
                 "The survey cannot be shown right now. Please try again in a moment.",
-            );
+            ),
+        };
+        let status = match self {
+            Closed::Completed => StatusCode::OK,
+            other => other.status(),
+        };
+        page(status, title, &format!("<p>{}</p>", text(message)))
+    }
+
+    fn api_error(&self) -> ApiError {
+        match self {
+            Closed::Unknown => ApiError::not_found("survey link", "…"),
+            Closed::Expired => ApiError::conflict("link_expired", "this survey link has expired"),
+            Closed::Paused => ApiError::conflict(
+                "survey_paused",
+                "this survey is paused and accepts no answers",
+            ),
+            Closed::Completed => ApiError::conflict(
+                "already_completed",
+                "this survey was already submitted and cannot be changed",
+            ),
+            Closed::Unavailable => ApiError::unavailable("the survey cannot be answered right now"),
+        }
+    }
+}
+
+/// An invite whose survey can be shown, with what the page needs.
+struct Open<'a> {
+    invite: InviteRow,
+    survey: &'a Survey,
+    language: Language,
+}
+
+/// Finds the invite of a token and checks it can be answered.
+async fn open<'a>(state: &'a AppState, token: &str) -> Result<Open<'a>, Closed> {
+    let invite = match state.store.invite_by_token(token).await {
+        Ok(Some(invite)) => invite,
+        Ok(None) => return Err(Closed::Unknown),
+        Err(e) => {
+            tracing::error!(error = %e, "survey page");
+            return Err(Closed::Unavailable);
         }
     };
-    if state.clock.now_ms() > invite.expires_at {
-        return page(
-            StatusCode::GONE,
-            "This survey has expired",
-            "The link to this survey has expired. Thank you for your time.",
-        );
+    let survey = state.config.survey(&invite.survey).ok_or(Closed::Unknown)?;
+    if invite.response_status == ResponseStatus::Completed {
+        return Err(Closed::Completed);
     }
-    let Some(survey) = state.config.survey(&invite.survey) else {
-        return page(
-            StatusCode::GONE,
-            "Survey no longer available",
-            "This survey is no longer available.",
-        );
-    };
-    if let Err(e) = mark_opened(&state, &invite).await {
-        tracing::error!(error = %e, "could not record that a survey was opened");
+    if state.clock.now_ms() > invite.expires_at {
+        return Err(Closed::Expired);
+    }
+    let paused = state
+        .config
+        .distribution(&invite.distribution)
+        .is_some_and(|d| d.status != DistributionStatus::Active);
+    if paused {
+        return Err(Closed::Paused);
     }
     let language =
         Language::parse(&invite.language).unwrap_or_else(|_| survey.default_language.clone());
-    Html(survey_html(survey, &language)).into_response()
+    Ok(Open {
+        invite,
+        survey,
+        language,
+    })
+}
+
+/// `GET /s/{token}`: shows the survey; the first view moves the invite to `opened` and
+/// the response to `survey_opened`.
+pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let open = match open(&state, &token).await {
+        Ok(open) => open,
+        Err(closed) => return closed.page(),
+    };
+    if let Err(e) = mark_opened(&state, &open.invite).await {
+        tracing::error!(error = %e, "could not record that a survey was opened");
+    }
+    let html = survey_form(&open, &open.invite.answers, &[], None);
+    Html(html).into_response()
+}
+
+/// `POST /s/{token}` (HTML form): saves answers; `_action=submit` submits.
+pub async fn submit_form(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> Response {
+    let open = match open(&state, &token).await {
+        Ok(open) => open,
+        Err(closed) => return closed.page(),
+    };
+    let Ok(fields) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Something went wrong",
+            "<p>The form could not be read. Please try again.</p>",
+        );
+    };
+    let submit = fields.iter().any(|(k, v)| k == "_action" && v == "submit");
+    let answers: Map<String, Value> = fields
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with('_'))
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    match save(&state, &open, &answers, submit).await {
+        Ok(ResponseStatus::Completed) => Closed::Completed.page(),
+        Ok(_) => {
+            let saved = reread(&state, &open).await;
+            Html(survey_form(
+                &open,
+                &saved,
+                &[],
+                Some("Your answers are saved. You can finish later."),
+            ))
+            .into_response()
+        }
+        Err(SaveError::Invalid(errors)) => {
+            let mut shown = open.invite.answers.clone();
+            shown.extend(answers);
+            let html = survey_form(&open, &shown, &errors, None);
+            (StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response()
+        }
+        Err(SaveError::Closed(closed)) => closed.page(),
+        Err(SaveError::Store(e)) => {
+            tracing::error!(error = %e, "saving answers");
+            Closed::Unavailable.page()
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswersBody {
+    answers: Map<String, Value>,
+    #[serde(default)]
+    submit: bool,
+}
+
+/// `POST /s/{token}/answers` `{"answers":{"score":5},"submit":true}`.
+pub async fn submit_json(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> Response {
+    let request: AnswersBody = match parse_json(&body) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let open = match open(&state, &token).await {
+        Ok(open) => open,
+        Err(closed) => return closed.api_error().into_response(),
+    };
+    match save(&state, &open, &request.answers, request.submit).await {
+        Ok(status) => {
+            let answers = reread(&state, &open).await;
+            Json(json!({"response_status": status.as_str(), "answers": answers})).into_response()
+        }
+        Err(SaveError::Invalid(errors)) => {
+            let first = &errors[0];
+            let mut body = ApiError::unprocessable(
+                "invalid_answer",
+                format!("{}: {}", first.question, first.message),
+            )
+            .at(format!("answers.{}", first.question))
+            .body();
+            body["errors"] = json!(errors);
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+        }
+        Err(SaveError::Closed(closed)) => closed.api_error().into_response(),
+        Err(SaveError::Store(e)) => ApiError::internal(e).into_response(),
+    }
+}
+
+/// `GET /s/{token}/unsubscribe`: asks for confirmation (a link preview must not opt out).
+pub async fn unsubscribe_confirm(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
+    match state.store.invite_by_token(&token).await {
+        Ok(Some(_)) => page(
+            StatusCode::OK,
+            "Stop survey messages?",
+            "<p>You will receive no more survey messages from us on WhatsApp.</p>\
+             <form method=\"post\"><button type=\"submit\">Yes, stop messages</button></form>",
+        ),
+        Ok(None) => Closed::Unknown.page(),
+        Err(_) => Closed::Unavailable.page(),
+    }
+}
+
+/// `POST /s/{token}/unsubscribe`: suppresses the number and unsubscribes its open invites.
+pub async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let invite = match state.store.invite_by_token(&token).await {
+        Ok(Some(invite)) => invite,
+        Ok(None) => return Closed::Unknown.page(),
+        Err(_) => return Closed::Unavailable.page(),
+    };
+    match opt_out(&state, &invite).await {
+        Ok(()) => page(
+            StatusCode::OK,
+            "You are unsubscribed",
+            "<p>You will receive no more survey messages from us.</p>",
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "unsubscribe");
+            Closed::Unavailable.page()
+        }
+    }
+}
+
+async fn opt_out(state: &AppState, invite: &InviteRow) -> Result<(), StoreError> {
+    let Some(phone) = &invite.recipient else {
+        return Ok(());
+    };
+    let now = state.clock.now_ms();
+    let mut tx = state.store.begin().await?;
+    tx.suppress(&Suppression {
+        phone: phone.clone(),
+        reason: "unsubscribe_link".into(),
+        account: None,
+        created_at: now,
+    })
+    .await?;
+    for open in tx.open_invites_to(phone).await? {
+        change_invite_status(&mut tx, &open, InviteStatus::Unsubscribed, None, now).await?;
+    }
+    tx.commit().await?;
+    state.wake_events.notify_one();
+    Ok(())
+}
+
+enum SaveError {
+    Invalid(Vec<AnswerError>),
+    Closed(Closed),
+    Store(StoreError),
+}
+
+impl From<StoreError> for SaveError {
+    fn from(e: StoreError) -> SaveError {
+        SaveError::Store(e)
+    }
+}
+
+/// Validates and stores answers inside one transaction (re-reading the invite there, so
+/// two concurrent submits cannot both succeed); returns the new response status.
+async fn save(
+    state: &AppState,
+    open: &Open<'_>,
+    submitted: &Map<String, Value>,
+    submit: bool,
+) -> Result<ResponseStatus, SaveError> {
+    let now = state.clock.now_ms();
+    let mut tx = state.store.begin().await?;
+    let invite = tx
+        .invite(&open.invite.id)
+        .await?
+        .ok_or(SaveError::Closed(Closed::Unknown))?;
+    if invite.response_status == ResponseStatus::Completed {
+        return Err(SaveError::Closed(Closed::Completed));
+    }
+    let merged = answer::merge(open.survey, &invite.answers, submitted, submit)
+        .map_err(SaveError::Invalid)?;
+    let status = answer::status_after_save(invite.response_status, &merged, submit);
+    let partial_after_ms = serde_json::from_value::<InviteSettings>(invite.settings.clone())
+        .map(|s| i64::try_from(s.partial_after_secs.saturating_mul(1000)).unwrap_or(i64::MAX / 4))
+        .unwrap_or(3_600_000);
+    let partial_due = (status == ResponseStatus::InProgress)
+        .then(|| (now + partial_after_ms).min(invite.expires_at));
+    tx.save_answers(&invite.id, &merged, status, partial_due, now)
+        .await?;
+    change_invite_status(&mut tx, &invite, InviteStatus::Opened, None, now).await?;
+    if status != invite.response_status || merged != invite.answers {
+        emit_survey_event(&mut tx, &invite.case_id, "survey.response_status", now).await?;
+    }
+    tx.commit().await?;
+    state.wake_events.notify_one();
+    Ok(status)
+}
+
+async fn reread(state: &AppState, open: &Open<'_>) -> Map<String, Value> {
+    match state.store.get_invite(&open.invite.id).await {
+        Ok(Some(i)) => i.answers,
+        _ => open.invite.answers.clone(),
+    }
 }
 
 async fn mark_opened(state: &AppState, invite: &InviteRow) -> Result<(), StoreError> {
@@ -76,34 +371,68 @@ async fn mark_opened(state: &AppState, invite: &InviteRow) -> Result<(), StoreEr
     Ok(())
 }
 
-fn survey_html(survey: &Survey, language: &Language) -> String {
+fn survey_form(
+    open: &Open<'_>,
+    answers: &Map<String, Value>,
+    errors: &[AnswerError],
+    notice: Option<&str>,
+) -> String {
+    let survey = open.survey;
     let questions: String = survey
         .questions
         .iter()
-        .enumerate()
-        .map(|(i, q)| question_html(survey, q, language, i))
+        .map(|q| {
+            let error = errors
+                .iter()
+                .find(|e| e.question == q.id)
+                .map(|e| e.message.as_str());
+            question_html(survey, q, &open.language, answers.get(&q.id), error)
+        })
         .collect();
-    format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>{STYLE}</style></head><body><main>\
-         <h1>{title}</h1><form method=\"post\">{questions}</form></main></body></html>",
-        lang = attr(&language.as_str().replace('_', "-")),
-        title = text(&survey.name),
-    )
+    let notice = notice
+        .map(|n| format!("<p class=\"notice\" role=\"status\">{}</p>", text(n)))
+        .unwrap_or_default();
+    let summary = if errors.is_empty() {
+        String::new()
+    } else {
+        "<p class=\"error\" role=\"alert\">Please check the questions marked below.</p>".to_string()
+    };
+    let body = format!(
+        "{notice}{summary}<form method=\"post\" novalidate>{questions}\
+         <div class=\"actions\"><button type=\"submit\" name=\"_action\" value=\"submit\">Submit</button>\
+         <button type=\"submit\" name=\"_action\" value=\"save\" class=\"secondary\">Save and finish later</button></div>\
+         </form><p class=\"small\"><a href=\"{unsubscribe}\">Stop survey messages</a></p>",
+        unsubscribe = attr(&format!("/s/{}/unsubscribe", open.invite.token)),
+    );
+    document(&open.language, &survey.name, &body)
 }
 
-fn question_html(survey: &Survey, q: &Question, language: &Language, index: usize) -> String {
+fn question_html(
+    survey: &Survey,
+    q: &Question,
+    language: &Language,
+    answer: Option<&Value>,
+    error: Option<&str>,
+) -> String {
     let label = text(survey.question_text(q, language));
     let required = if q.required {
-        " <span class=\"req\" aria-label=\"required\">*</span>"
+        " <span class=\"req\">(required)</span>"
     } else {
         ""
     };
-    let name = attr(&q.id);
+    let id = attr(&q.id);
+    let selected = answer.map(|v| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    });
+    let described = if error.is_some() {
+        format!(" aria-describedby=\"err-{id}\"")
+    } else {
+        String::new()
+    };
     let input = match &q.kind {
-        QuestionKind::Rating => scale(&name, 1, 5),
-        QuestionKind::Nps => scale(&name, 0, 10),
+        QuestionKind::Rating => scale(&id, 1, 5, selected.as_deref()),
+        QuestionKind::Nps => scale(&id, 0, 10, selected.as_deref()),
         QuestionKind::SingleChoice { options } => options
             .iter()
             .map(|o| {
@@ -112,40 +441,76 @@ fn question_html(survey: &Survey, q: &Question, language: &Language, index: usiz
                     .get(language)
                     .or_else(|| o.text.get(&survey.default_language))
                     .map_or(o.id.as_str(), String::as_str);
+                let checked = if selected.as_deref() == Some(o.id.as_str()) { " checked" } else { "" };
                 format!(
-                    "<label class=\"choice\"><input type=\"radio\" name=\"{name}\" value=\"{}\"> {}</label>",
+                    "<label class=\"choice\"><input type=\"radio\" name=\"{id}\" value=\"{}\"{checked}> {}</label>",
                     attr(&o.id),
                     text(label)
                 )
             })
             .collect(),
-        QuestionKind::Text => format!("<textarea id=\"q{index}\" name=\"{name}\" rows=\"4\"></textarea>"),
+        QuestionKind::Text => format!(
+            "<label class=\"sr\" for=\"q-{id}\">{label}</label><textarea id=\"q-{id}\" name=\"{id}\" rows=\"4\" maxlength=\"{}\">{}</textarea>",
+            answer::MAX_TEXT_CHARS,
+            text(selected.as_deref().unwrap_or(""))
+        ),
     };
-    format!("<fieldset><legend>{label}{required}</legend>{input}</fieldset>")
+    let error_html = error
+        .map(|e| format!("<p class=\"field-error\" id=\"err-{id}\">{}</p>", text(e)))
+        .unwrap_or_default();
+    let class = if error.is_some() {
+        " class=\"invalid\""
+    } else {
+        ""
+    };
+    format!("<fieldset{class}{described}><legend>{label}{required}</legend>{error_html}{input}</fieldset>")
 }
 
-fn scale(name: &str, from: u8, to: u8) -> String {
+fn scale(name: &str, from: u8, to: u8, selected: Option<&str>) -> String {
     let options: String = (from..=to)
-        .map(|v| format!("<label class=\"pt\"><input type=\"radio\" name=\"{name}\" value=\"{v}\"><span>{v}</span></label>"))
+        .map(|v| {
+            let checked = if selected == Some(v.to_string().as_str()) { " checked" } else { "" };
+            format!("<label class=\"pt\"><input type=\"radio\" name=\"{name}\" value=\"{v}\"{checked}><span>{v}</span></label>")
+        })
         .collect();
     format!("<div class=\"scale\">{options}</div>")
 }
 
-fn page(status: StatusCode, title: &str, message: &str) -> Response {
-    let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t}</title><style>{STYLE}</style></head><body><main><h1>{t}</h1><p>{m}</p></main></body></html>",
-        t = text(title),
-        m = text(message),
-    );
-    (status, Html(body)).into_response()
+/// A whole page; `body_html` must already be escaped.
+fn page(status: StatusCode, title: &str, body_html: &str) -> Response {
+    let english = Language::parse("en").ok();
+    let html = match &english {
+        Some(l) => document(l, title, body_html),
+        None => String::new(),
+    };
+    (status, Html(html)).into_response()
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#111}\
-main{max-width:36rem;margin:0 auto;padding:1rem}h1{font-size:1.4rem}\
-fieldset{border:0;background:#fff;border-radius:.5rem;margin:0 0 1rem;padding:1rem}\
-legend{font-weight:600;padding:0;margin-bottom:.5rem}.req{color:#b00020}\
-.scale{display:flex;flex-wrap:wrap;gap:.4rem}.pt{display:inline-flex}\
-.pt span{display:inline-block;min-width:2.5rem;padding:.6rem 0;text-align:center;border:1px solid #555;border-radius:.4rem}\
-.choice{display:block;padding:.4rem 0}textarea{width:100%;box-sizing:border-box;font:inherit}";
+fn document(language: &Language, title: &str, body_html: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>{STYLE}</style></head><body><main>\
+         <h1>{title}</h1>{body_html}</main></body></html>",
+        lang = attr(&language.as_str().replace('_', "-")),
+        title = text(title),
+    )
+}
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,sans-serif;margin:0;background:#f4f5f7;color:#111;font-size:1.05rem;line-height:1.45}\
+main{max-width:36rem;margin:0 auto;padding:1rem}h1{font-size:1.4rem;margin:.5rem 0 1rem}\
+fieldset{border:0;background:#fff;border-radius:.6rem;margin:0 0 1rem;padding:1rem;box-shadow:0 1px 2px rgba(0,0,0,.08)}\
+fieldset.invalid{outline:2px solid #b00020}legend{font-weight:600;padding:0;margin-bottom:.6rem;float:left;width:100%}\
+legend+*{clear:both}.req{color:#555;font-weight:400;font-size:.9rem}\
+.scale{display:flex;flex-wrap:wrap;gap:.4rem}.pt{position:relative}\
+.pt input{position:absolute;opacity:0;width:100%;height:100%;margin:0;cursor:pointer}\
+.pt span{display:inline-block;min-width:2.6rem;padding:.65rem 0;text-align:center;border:1px solid #444;border-radius:.45rem;background:#fff}\
+.pt input:checked+span{background:#0b57d0;color:#fff;border-color:#0b57d0}\
+.pt input:focus-visible+span{outline:3px solid #f0a500;outline-offset:2px}\
+.choice{display:block;padding:.45rem 0}textarea{width:100%;box-sizing:border-box;font:inherit;padding:.5rem;border:1px solid #444;border-radius:.45rem}\
+.actions{display:flex;flex-direction:column;gap:.6rem}\
+button{font:inherit;padding:.8rem 1rem;border-radius:.5rem;border:0;background:#0b57d0;color:#fff;font-weight:600}\
+button.secondary{background:#fff;color:#0b57d0;border:1px solid #0b57d0}\
+.error,.field-error{color:#b00020;font-weight:600;margin:.2rem 0 .6rem}.notice{background:#e6f4ea;padding:.6rem;border-radius:.4rem}\
+.small{font-size:.9rem;margin-top:1.5rem}a{color:#0b57d0}\
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}";

@@ -146,9 +146,14 @@ impl StoreTx {
             before: before.map(|s| s.case.clone()),
             after: after.clone(),
             depth,
+            rule_id: None,
             now,
         })
         .await?;
+        if before.map(|s| &s.case.queue) != Some(&after.queue) {
+            self.reschedule_queue(&after.id, after.queue.as_deref(), now)
+                .await?;
+        }
         Ok(CaseChange::Changed {
             event_id,
             kind,

@@ -24,6 +24,8 @@ pub struct NewEvent {
     pub after: Case,
     /// How many rule-made changes led here (loop guard).
     pub depth: u32,
+    /// For a scheduled event: the queue rule it runs.
+    pub rule_id: Option<String>,
     /// Creation time, unix ms.
     pub now: i64,
 }
@@ -47,6 +49,8 @@ pub struct EventRow {
     pub after: Case,
     /// Cascade depth.
     pub depth: u32,
+    /// For a scheduled event: the queue rule it runs.
+    pub rule_id: Option<String>,
     /// How many times it was claimed (1 on the first claim).
     pub attempts: i64,
     /// Creation time, unix ms.
@@ -75,8 +79,8 @@ impl StoreTx {
     /// On database failure.
     pub async fn insert_event(&mut self, event: &NewEvent) -> Result<()> {
         sqlx::query(
-            "INSERT INTO events (id, case_id, kind, changed, before_state, after_state, depth, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO events (id, case_id, kind, changed, before_state, after_state, depth, rule_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&event.id)
         .bind(&event.case_id)
@@ -85,6 +89,7 @@ impl StoreTx {
         .bind(event.before.as_ref().map(to_json).transpose()?)
         .bind(to_json(&event.after)?)
         .bind(i64::from(event.depth))
+        .bind(&event.rule_id)
         .bind(event.now)
         .execute(&mut *self.tx)
         .await?;
@@ -139,7 +144,7 @@ impl Store {
                  AND NOT EXISTS (SELECT 1 FROM events p \
                                  WHERE p.case_id = e.case_id AND p.done_at IS NULL AND p.seq < e.seq) \
                ORDER BY e.seq LIMIT $4) \
-             RETURNING seq, id, case_id, kind, changed, before_state, after_state, depth, attempts, created_at",
+             RETURNING seq, id, case_id, kind, changed, before_state, after_state, depth, rule_id, attempts, created_at",
         )
         .bind(owner)
         .bind(lease_until)
@@ -213,6 +218,7 @@ fn event_row(r: &sqlx::sqlite::SqliteRow) -> Result<EventRow> {
             .transpose()?,
         after: from_json(r.get::<&str, _>("after_state"))?,
         depth: u32::try_from(r.get::<i64, _>("depth")).unwrap_or(0),
+        rule_id: r.get("rule_id"),
         attempts: r.get("attempts"),
         created_at: r.get("created_at"),
     })

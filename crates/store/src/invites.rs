@@ -255,6 +255,52 @@ impl StoreTx {
 }
 
 impl StoreTx {
+    /// Stores the answers of a response with its new status; `partial_due_at` is when an
+    /// in-progress response turns partially completed if nothing more arrives.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn save_answers(
+        &mut self,
+        id: &str,
+        answers: &serde_json::Map<String, serde_json::Value>,
+        status: ResponseStatus,
+        partial_due_at: Option<i64>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE invites SET answers = $2, response_status = $3, partial_due_at = $4, \
+             last_activity_at = $5, updated_at = $5 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(serde_json::Value::Object(answers.clone()).to_string())
+        .bind(status.as_str())
+        .bind(partial_due_at)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Moves in-progress responses whose `partial_due_at` passed to partially completed;
+    /// returns `(invite_id, case_id)` of each (at most `limit`).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn expire_partials(&mut self, now: i64, limit: i64) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "UPDATE invites SET response_status = 'partially_completed', partial_due_at = NULL, updated_at = $1 \
+             WHERE id IN (SELECT id FROM invites WHERE response_status = 'in_progress' \
+                          AND partial_due_at <= $1 ORDER BY partial_due_at LIMIT $2) \
+             RETURNING id, case_id",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     /// Counts a queued reminder.
     ///
     /// # Errors

@@ -14,9 +14,11 @@ mod events;
 mod idempotency;
 mod invites;
 mod messages;
+mod schedule;
 mod suppressions;
 
 use std::str::FromStr;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -29,6 +31,7 @@ pub use events::{CaseEvent, EventRow, NewEvent};
 pub use idempotency::StoredAnswer;
 pub use invites::{InviteFilter, InviteRow, NewInvite};
 pub use messages::{ClaimedMessage, MessageRow, NewMessage, SendResult};
+pub use schedule::QueueRules;
 pub use suppressions::Suppression;
 
 /// Result type of every store operation.
@@ -43,12 +46,14 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     write: SqlitePool,
     read: SqlitePool,
+    queue_rules: Arc<RwLock<QueueRules>>,
 }
 
 /// One write transaction. All effects of one unit of work (a case update and its
 /// event; an event's trace, invites and messages) commit together or not at all.
 pub struct StoreTx {
     tx: Transaction<'static, Sqlite>,
+    queue_rules: Arc<RwLock<QueueRules>>,
 }
 
 impl Store {
@@ -83,7 +88,11 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(false))
             .await?;
-        Ok(Store { write, read })
+        Ok(Store {
+            write,
+            read,
+            queue_rules: Arc::default(),
+        })
     }
 
     /// Applies the schema migrations that have not run yet.
@@ -104,6 +113,7 @@ impl Store {
     pub async fn begin(&self) -> Result<StoreTx> {
         Ok(StoreTx {
             tx: self.write.begin().await?,
+            queue_rules: self.queue_rules.clone(),
         })
     }
 

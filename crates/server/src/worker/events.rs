@@ -97,7 +97,16 @@ async fn process_event(state: &AppState, event: &EventRow) -> Result<bool, Store
         invites: &facts,
         now: ms_to_datetime(now),
     };
-    let outcomes = engine::evaluate(&state.config.rules, &ctx);
+    let outcomes = match (&event.kind, &event.rule_id) {
+        (EventKind::Scheduled, Some(rule_id)) => state
+            .config
+            .rules
+            .iter()
+            .filter(|r| &r.id == rule_id)
+            .map(|r| engine::evaluate_rule(r, &ctx))
+            .collect(),
+        _ => engine::evaluate(&state.config.rules, &ctx),
+    };
     state
         .metrics
         .events

@@ -4,6 +4,7 @@
 
 pub mod dispatch;
 pub mod events;
+pub mod schedule;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -15,6 +16,7 @@ pub fn spawn_all(state: &AppState, stop: &watch::Receiver<bool>) -> Vec<JoinHand
     vec![
         tokio::spawn(events::run(state.clone(), stop.clone())),
         tokio::spawn(dispatch::run(state.clone(), stop.clone())),
+        tokio::spawn(schedule::run(state.clone(), stop.clone())),
     ]
 }
 

@@ -54,7 +54,7 @@ distributions:
     channel: whatsapp
     schedule: trigger_based
     sender_account: support-wa
-    {quarantine}
+    {distribution_extra}
     translation: { from: profile.language, fallback: en }
     messages:
       invitation:
@@ -91,6 +91,9 @@ rules:
 pub struct Options {
     pub messages_per_second: u32,
     pub quarantine: Option<&'static str>,
+    /// Extra distribution settings, one `key: value` per line (4-space indented lines
+    /// after the first).
+    pub distribution: &'static str,
     pub extra_rules: &'static str,
 }
 
@@ -99,6 +102,7 @@ impl Default for Options {
         Options {
             messages_per_second: 80,
             quarantine: None,
+            distribution: "",
             extra_rules: "",
         }
     }
@@ -110,11 +114,15 @@ pub fn config_yaml(api_base: &str, options: &Options) -> String {
         .replace("{api_base}", api_base)
         .replace("{mps}", &options.messages_per_second.to_string())
         .replace(
-            "{quarantine}",
-            &options
-                .quarantine
-                .map(|q| format!("quarantine: {q}"))
-                .unwrap_or_default(),
+            "{distribution_extra}",
+            &format!(
+                "{}\n    {}",
+                options
+                    .quarantine
+                    .map(|q| format!("quarantine: {q}"))
+                    .unwrap_or_default(),
+                options.distribution
+            ),
         )
         .replace("{extra_rules}", options.extra_rules)
 }
@@ -248,6 +256,47 @@ impl TestApp {
         })
         .await
         .unwrap_or_else(|| panic!("events of {case_id} were not processed in time"))
+    }
+
+    /// Waits until the case's latest invite has this response status.
+    pub async fn response_reaches(&self, case_id: &str, status: &str) -> Value {
+        eventually(Duration::from_secs(15), || async {
+            let invites = self.invites_of(case_id).await;
+            invites
+                .into_iter()
+                .find(|i| i["response_status"] == json!(status))
+        })
+        .await
+        .unwrap_or_else(|| panic!("the response of {case_id} did not reach {status}"))
+    }
+
+    /// The token of a case's first invite.
+    pub async fn token_of(&self, case_id: &str) -> String {
+        let invites = self.invites_of(case_id).await;
+        let link = invites[0]["link"].as_str().expect("invite link");
+        link.rsplit('/').next().unwrap_or_default().to_string()
+    }
+
+    /// Posts JSON answers to a survey link.
+    pub async fn answer(&self, token: &str, answers: Value, submit: bool) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}/s/{token}/answers", self.url))
+            .json(&json!({"answers": answers, "submit": submit}))
+            .send()
+            .await
+            .expect("answers reach the service");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Messages of a kind the mock accepted for a recipient (digits).
+    pub fn messages_to(&self, to: &str, template: &str) -> usize {
+        self.mock
+            .received()
+            .iter()
+            .filter(|r| r.to == to && r.body["template"]["name"] == template)
+            .count()
     }
 
     /// Waits until the case's first invite has `status`.

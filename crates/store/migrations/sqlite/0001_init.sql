@@ -21,6 +21,7 @@ CREATE TABLE events (
     before_state TEXT,
     after_state  TEXT    NOT NULL,
     depth        INTEGER NOT NULL DEFAULT 0,
+    rule_id      TEXT,                     -- for scheduled events: the queue rule to evaluate
     created_at   INTEGER NOT NULL,
     lease_owner  TEXT,
     lease_until  INTEGER,
@@ -66,10 +67,13 @@ CREATE TABLE invites (
     answers         TEXT    NOT NULL DEFAULT '{}',
     last_sent_at    INTEGER,
     thanked_at      INTEGER,
+    last_activity_at INTEGER,              -- last answer saved
+    partial_due_at  INTEGER,               -- when an in-progress response becomes partially completed
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL
 );
 CREATE INDEX invites_by_case ON invites (case_id, created_at);
+CREATE INDEX invites_partial_due ON invites (partial_due_at) WHERE response_status = 'in_progress';
 CREATE INDEX invites_by_recipient ON invites (recipient, distribution, created_at);
 -- once_per_case is a database invariant, not only a check in code.
 CREATE UNIQUE INDEX invites_once_per_case ON invites (case_id, distribution)
@@ -127,3 +131,15 @@ CREATE TABLE account_health (
     error_code  INTEGER,
     changed_at  INTEGER NOT NULL
 );
+
+-- Queue rules (`on: {queue, every}`): one row per (rule, case in its queue), due when the
+-- rule should next look at the case. A run reads only due rows, never the whole queue.
+CREATE TABLE queue_schedule (
+    rule_id     TEXT    NOT NULL,
+    case_id     TEXT    NOT NULL,
+    due_at      INTEGER NOT NULL,
+    every_ms    INTEGER NOT NULL,
+    PRIMARY KEY (rule_id, case_id)
+);
+CREATE INDEX queue_schedule_due ON queue_schedule (due_at);
+CREATE INDEX queue_schedule_by_case ON queue_schedule (case_id);
