@@ -32,7 +32,7 @@ fn check_accepts_the_demo_config() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("ok: 1 accounts, 1 surveys, 1 distributions, 3 rules"),
+        stdout.contains("ok: 1 accounts, 1 surveys, 1 distributions, 4 rules"),
         "{stdout}"
     );
 }
@@ -97,7 +97,7 @@ fn check_names_a_missing_environment_variable() {
 }
 
 #[test]
-fn demo_prints_what_happened_to_each_case() {
+fn demo_shows_the_whole_lifecycle() {
     let out = closeloop(&["demo", "--no-serve", "--listen", "127.0.0.1:0"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -112,15 +112,29 @@ fn demo_prints_what_happened_to_each_case() {
             .unwrap_or_else(|| panic!("no row for {case}: {stdout}"))
             .to_string()
     };
+    let row = line("C-1001");
     assert!(
-        line("C-1001").contains("opened") && line("C-1001").contains("Hi Ana, your case 1001"),
+        row.contains("completed") && row.contains("invitation, thank_you"),
+        "{stdout}"
+    );
+    assert!(
+        line("C-1002").contains("invitation, reminder, reminder"),
         "{stdout}"
     );
     assert!(line("C-1003").contains("no rule matched"), "{stdout}");
     assert!(line("C-1004").contains("invalid_recipient"), "{stdout}");
     assert!(line("C-1005").contains("quarantined"), "{stdout}");
     assert!(line("C-1006").contains("suppressed"), "{stdout}");
-    assert!(line("C-1007").contains("pt_BR"), "{stdout}");
+    assert!(
+        line("C-1007").contains("recovery") && line("C-1007").contains("pt_BR"),
+        "{stdout}"
+    );
+    assert!(line("C-1008").contains("unsubscribed"), "{stdout}");
+    assert!(line("C-1009").contains("partially_completed"), "{stdout}");
+    assert!(
+        stdout.contains("Hi Ana, your case 1001 is resolved."),
+        "{stdout}"
+    );
 }
 
 #[tokio::test]

@@ -18,6 +18,10 @@ use crate::config_file;
 /// reachable from the working directory.
 const EMBEDDED_CONFIG: &str = include_str!("../../../../examples/closeloop.yaml");
 
+/// How much faster than real time the demo's clock runs: four hours a second, so the
+/// config's real durations (24 h before a reminder, 1 h of inactivity) play out in seconds.
+const DEMO_SPEED: f64 = 14_400.0;
+
 /// Runs the demo; serves until Ctrl-C unless `no_serve`.
 pub async fn run(
     listen: SocketAddr,
@@ -45,33 +49,55 @@ pub async fn run(
     let addr = listener_probe.local_addr()?;
     drop(listener_probe);
     config.public_url = format!("http://{addr}");
+    let sandbox_account = config
+        .accounts
+        .first()
+        .map(|a| (a.phone_number_id.clone(), a.app_secret.expose().to_string()))
+        .context("the demo config has no account")?;
     let running = app::start(StartOptions {
         config,
         database_url: database_url.clone(),
         listen: addr,
-        clock: Clock::real(),
+        clock: Clock::accelerated(DEMO_SPEED),
     })
     .await?;
     let base = running.url();
-    println!("closeloop demo: serving on {base} (database {database_url}, sandbox provider)\n");
-    let http = reqwest::Client::new();
+    println!("closeloop demo: serving on {base} (database {database_url}, sandbox provider)");
+    println!("the clock runs {DEMO_SPEED}× faster: a day of reminders passes in about 6 s\n");
+    let demo = Demo {
+        http: reqwest::Client::new(),
+        base: base.clone(),
+        sandbox_account,
+    };
     let cases = scenario();
-    http.post(format!("{base}/api/v1/suppressions"))
-        .json(&json!({"phone": "+447911123456", "reason": "operator"}))
-        .send()
-        .await?
-        .error_for_status()?;
+    demo.post(
+        "/api/v1/suppressions",
+        &json!({"phone": "+447911123456", "reason": "operator"}),
+    )
+    .await?;
     for case in &cases {
-        http.put(format!(
-            "{base}/api/v1/cases/{}",
-            case["id"].as_str().unwrap_or_default()
-        ))
-        .json(case)
-        .send()
-        .await?
-        .error_for_status()?;
+        demo.put_case(case).await?;
     }
-    let rows = wait_for_outcomes(&http, &base, &cases).await?;
+    demo.wait_for(|rows| rows.iter().filter(|r| r.status == "opened").count() >= 4)
+        .await?;
+    println!("invitations delivered and read; three customers answer, one replies STOP…");
+    demo.answer(
+        "C-1001",
+        json!({"score": 5, "nps": 9, "comment": "¡Muy rápido, gracias!"}),
+    )
+    .await?;
+    demo.answer("C-1007", json!({"score": 2, "comment": "Demorou demais"}))
+        .await?;
+    demo.answer_partly("C-1009", json!({"score": 4})).await?;
+    demo.reply("+14155550108", "STOP").await?;
+    println!("waiting for reminders to the customers who did not answer…\n");
+    let rows = demo
+        .wait_for(|rows| {
+            rows.iter().any(|r| r.case == "C-1002" && r.reminders >= 2)
+                && rows.iter().filter(|r| r.thanked).count() >= 2
+                && rows.iter().any(|r| r.response == "partially_completed")
+        })
+        .await?;
     print_table(&rows);
     println!("\nWhat the customers saw: {base}/api/v1/sandbox/messages");
     println!("A case's trace:          closeloop explain C-1003 --server {base}");
@@ -86,14 +112,166 @@ pub async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The demo's HTTP client of its own service.
+struct Demo {
+    http: reqwest::Client,
+    base: String,
+    sandbox_account: (String, String),
+}
+
+impl Demo {
+    async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await?;
+        Ok(response.error_for_status()?.json().await?)
+    }
+
+    async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        Ok(self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+
+    async fn put_case(&self, case: &Value) -> anyhow::Result<()> {
+        let id = case["id"].as_str().unwrap_or_default();
+        self.http
+            .put(format!("{}/api/v1/cases/{id}", self.base))
+            .json(case)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    async fn token(&self, case_id: &str) -> anyhow::Result<String> {
+        let case = self.get(&format!("/api/v1/cases/{case_id}")).await?;
+        let link = case["invites"][0]["link"]
+            .as_str()
+            .context("the case has no invite link")?;
+        Ok(link.rsplit('/').next().unwrap_or_default().to_string())
+    }
+
+    /// Opens the survey page and submits answers, as the customer's phone would.
+    async fn answer(&self, case_id: &str, answers: Value) -> anyhow::Result<()> {
+        let token = self.token(case_id).await?;
+        self.http
+            .get(format!("{}/s/{token}", self.base))
+            .send()
+            .await?
+            .error_for_status()?;
+        self.post(
+            &format!("/s/{token}/answers"),
+            &json!({"answers": answers, "submit": true}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Answers part of the survey and leaves.
+    async fn answer_partly(&self, case_id: &str, answers: Value) -> anyhow::Result<()> {
+        let token = self.token(case_id).await?;
+        self.post(
+            &format!("/s/{token}/answers"),
+            &json!({"answers": answers, "submit": false}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// An inbound WhatsApp text, signed like Meta's webhook.
+    async fn reply(&self, from: &str, text: &str) -> anyhow::Result<()> {
+        let (phone_number_id, secret) = &self.sandbox_account;
+        let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "demo", "changes": [{"field": "messages",
+            "value": {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550100", "phone_number_id": phone_number_id},
+                      "contacts": [{"wa_id": from.trim_start_matches('+'), "profile": {"name": "Demo"}}],
+                      "messages": [{"from": from.trim_start_matches('+'), "id": "wamid.demo-inbound", "timestamp": "1732000000",
+                                    "type": "text", "text": {"body": text}}]}}]}]});
+        let raw = serde_json::to_vec(&body)?;
+        let signature = closeloop_whatsapp::signature::sign(secret.as_bytes(), &raw);
+        self.http
+            .post(format!("{}/webhooks/whatsapp", self.base))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", signature)
+            .body(raw)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    /// Polls the cases until `done` holds (or 60 s pass) and returns the table rows.
+    async fn wait_for(&self, done: impl Fn(&[Row]) -> bool) -> anyhow::Result<Vec<Row>> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let rows = self.rows().await?;
+            if done(&rows) || Instant::now() > deadline {
+                return Ok(rows);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn rows(&self) -> anyhow::Result<Vec<Row>> {
+        let mut rows = Vec::new();
+        for case in scenario() {
+            let id = case["id"].as_str().unwrap_or_default().to_string();
+            let state = self.get(&format!("/api/v1/cases/{id}")).await?;
+            let trace = self.get(&format!("/api/v1/cases/{id}/trace")).await?;
+            let invite = state["invites"].get(0).cloned().unwrap_or(Value::Null);
+            let messages: Vec<&Value> = invite["messages"]
+                .as_array()
+                .map(|m| m.iter().collect())
+                .unwrap_or_default();
+            let kinds: Vec<String> = messages
+                .iter()
+                .filter(|m| m["provider_message_id"].is_string())
+                .filter_map(|m| m["kind"].as_str().map(str::to_string))
+                .collect();
+            rows.push(Row {
+                outcome: first_outcome(&trace),
+                status: invite["status"].as_str().unwrap_or("-").to_string(),
+                response: invite["response_status"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_string(),
+                language: invite["language"].as_str().unwrap_or("-").to_string(),
+                reminders: kinds.iter().filter(|k| *k == "reminder").count(),
+                thanked: kinds.iter().any(|k| k == "thank_you"),
+                received: if kinds.is_empty() {
+                    invite_text(&invite)
+                } else {
+                    kinds.join(", ")
+                },
+                text: messages
+                    .first()
+                    .and_then(|m| m["text"].as_str())
+                    .unwrap_or("")
+                    .to_string(),
+                queue: state["queue"].as_str().unwrap_or("-").to_string(),
+                case: id,
+            });
+        }
+        Ok(rows)
+    }
+}
+
 fn tempdir() -> anyhow::Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("closeloop-demo-{}", crate::ids::new_id("run")));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     Ok(dir)
 }
 
-/// The scripted cases: two invitations in two languages, one non-matching case, one bad
-/// phone number, one recipient in quarantine, one suppressed number.
+/// The scripted cases: invitations in three languages, one non-matching case, one bad
+/// phone number, one recipient in quarantine, one suppressed number, one opt-out.
 fn scenario() -> Vec<Value> {
     let case = |id: &str,
                 status: &str,
@@ -141,6 +319,15 @@ fn scenario() -> Vec<Value> {
             "+5511988887777",
             "pt_BR",
         ),
+        case("C-1008", "Resolved", "billing", "Mia", "+14155550108", "en"),
+        case(
+            "C-1009",
+            "Resolved",
+            "technical",
+            "Lucas",
+            "+5511988886666",
+            "pt_BR",
+        ),
     ]
 }
 
@@ -148,57 +335,13 @@ struct Row {
     case: String,
     outcome: String,
     status: String,
+    response: String,
     language: String,
+    reminders: usize,
+    thanked: bool,
+    received: String,
     text: String,
-}
-
-async fn wait_for_outcomes(
-    http: &reqwest::Client,
-    base: &str,
-    cases: &[Value],
-) -> anyhow::Result<Vec<Row>> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let mut rows = Vec::new();
-        let mut settled = true;
-        for case in cases {
-            let id = case["id"].as_str().unwrap_or_default();
-            let state: Value = http
-                .get(format!("{base}/api/v1/cases/{id}"))
-                .send()
-                .await?
-                .json()
-                .await?;
-            let trace: Value = http
-                .get(format!("{base}/api/v1/cases/{id}/trace"))
-                .send()
-                .await?
-                .json()
-                .await?;
-            let invite = state["invites"].get(0).cloned().unwrap_or(Value::Null);
-            let status = invite["status"].as_str().unwrap_or("-").to_string();
-            if matches!(status.as_str(), "pending" | "sent" | "delivered") {
-                settled = false;
-            }
-            if trace["events"]
-                .as_array()
-                .is_some_and(|e| e.iter().any(|e| e["processed"] == Value::Bool(false)))
-            {
-                settled = false;
-            }
-            rows.push(Row {
-                case: id.to_string(),
-                outcome: first_outcome(&trace),
-                status,
-                language: invite["language"].as_str().unwrap_or("-").to_string(),
-                text: invite_text(&invite),
-            });
-        }
-        if settled || Instant::now() > deadline {
-            return Ok(rows);
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    queue: String,
 }
 
 /// The first event's verdict: the action outcome, or the condition that failed.
@@ -254,31 +397,25 @@ fn invite_text(invite: &Value) -> String {
 }
 
 fn print_table(rows: &[Row]) {
-    let widths = [8, 52, 12, 6];
     println!(
-        "{:<w0$} {:<w1$} {:<w2$} {:<w3$} MESSAGE AS THE CUSTOMER SEES IT",
-        "CASE",
-        "WHAT HAPPENED",
-        "INVITE",
-        "LANG",
-        w0 = widths[0],
-        w1 = widths[1],
-        w2 = widths[2],
-        w3 = widths[3]
+        "{:<7} {:<38} {:<12} {:<19} {:<5} {:<11} MESSAGES RECEIVED",
+        "CASE", "WHAT THE RULE DID", "INVITE", "RESPONSE", "LANG", "QUEUE"
     );
     for r in rows {
         println!(
-            "{:<w0$} {:<w1$} {:<w2$} {:<w3$} {}",
+            "{:<7} {:<38} {:<12} {:<19} {:<5} {:<11} {}",
             r.case,
-            truncate(&r.outcome, widths[1]),
+            truncate(&r.outcome, 38),
             r.status,
+            r.response,
             r.language,
-            r.text,
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3]
+            r.queue,
+            r.received
         );
+    }
+    println!("\nThe invitations as the customers read them:");
+    for r in rows.iter().filter(|r| !r.text.is_empty()) {
+        println!("  {}  {}", r.case, r.text);
     }
 }
 

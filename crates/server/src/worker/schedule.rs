@@ -17,6 +17,8 @@ use crate::status::emit_survey_event;
 const BATCH: i64 = 500;
 /// How often the scheduler looks, in clock time.
 const TICK: Duration = Duration::from_millis(250);
+/// The shortest real pause between rounds, however fast the clock runs.
+const MIN_REAL_TICK: Duration = Duration::from_millis(20);
 
 /// The queue rules of the config, by queue.
 pub fn queue_rules(state: &AppState) -> QueueRules {
@@ -43,7 +45,8 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             Ok(false) => {}
             Err(e) => tracing::error!(error = %e, "scheduler round failed; retrying"),
         }
-        if super::idle(&never, state.clock.real_duration(TICK), &mut stop).await {
+        let wait = state.clock.real_duration(TICK).max(MIN_REAL_TICK);
+        if super::idle(&never, wait, &mut stop).await {
             return;
         }
     }
