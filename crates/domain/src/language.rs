@@ -53,6 +53,11 @@ impl Language {
     }
 
     /// The language without its region: `pt` for `pt_BR`.
+    pub fn base(&self) -> &str {
+        self.0.split('_').next().unwrap_or(&self.0)
+    }
+
+    /// The language without its region: `pt` for `pt_BR`.
     pub fn primary(&self) -> &str {
         self.0.split('_').next().unwrap_or(&self.0)
     }

@@ -12,6 +12,7 @@ pub mod answer;
 pub mod case;
 pub mod condition;
 pub mod config;
+pub mod detect;
 pub mod duration;
 pub mod engine;
 pub mod field;

@@ -48,13 +48,12 @@ pub fn language(
     case: &Case,
     last_message_language: Option<&Language>,
 ) -> (Language, LanguageSource) {
-    let offered = |l: &&Language| survey.offers(l);
-    if let Some(l) = action.language.as_ref().filter(offered) {
-        return (l.clone(), LanguageSource::Action);
+    if let Some(l) = action.language.as_ref().and_then(|l| offered(survey, l)) {
+        return (l, LanguageSource::Action);
     }
     if action.use_last_message_language {
-        if let Some(l) = last_message_language.filter(offered) {
-            return (l.clone(), LanguageSource::LastMessage);
+        if let Some(l) = last_message_language.and_then(|l| offered(survey, l)) {
+            return (l, LanguageSource::LastMessage);
         }
     }
     if let Some(t) = &distribution.translation {
@@ -62,12 +61,26 @@ pub fn language(
             .field(&t.from)
             .as_str()
             .and_then(|s| Language::parse(s).ok())
-            .filter(|l| survey.offers(l));
-        if let Some(l) = from_case.or_else(|| t.fallback.clone().filter(|l| survey.offers(l))) {
+            .and_then(|l| offered(survey, &l));
+        if let Some(l) = from_case.or_else(|| t.fallback.as_ref().and_then(|l| offered(survey, l)))
+        {
             return (l, LanguageSource::Translation);
         }
     }
     (survey.default_language.clone(), LanguageSource::Default)
+}
+
+/// The survey language that serves `wanted`: the same tag, else the first offered
+/// language with the same base (`pt` → `pt_BR`, `es_MX` → `es`).
+pub fn offered(survey: &Survey, wanted: &Language) -> Option<Language> {
+    if survey.offers(wanted) {
+        return Some(wanted.clone());
+    }
+    survey
+        .languages
+        .iter()
+        .find(|l| l.base() == wanted.base())
+        .cloned()
 }
 
 /// Where a recipient number came from.

@@ -121,7 +121,31 @@ pub async fn trigger_invitation(
     }
     let account = config.account(&account_id);
     let default_region = account.and_then(|a| a.default_region.as_deref());
-    let (language, language_source) = resolve::language(action, survey, distribution, case, None);
+    let mut language_note = None;
+    let mut detected = None;
+    if action.use_last_message_language {
+        match tx.last_inbound(&case.id).await? {
+            Some(last) => {
+                let (language, detection) =
+                    crate::conversation::detect_for_survey(survey, &last.text);
+                if language.is_none() {
+                    language_note = Some(format!(
+                        "use_last_message_language: {}; fell through",
+                        detection.describe()
+                    ));
+                }
+                detected = language;
+            }
+            None => {
+                language_note = Some(
+                    "use_last_message_language: the case has no inbound message; fell through"
+                        .to_string(),
+                )
+            }
+        }
+    }
+    let (language, language_source) =
+        resolve::language(action, survey, distribution, case, detected.as_ref());
     let recipient = resolve::recipient(action, case, default_region);
     let token = survey_token();
     let settings = InviteSettings::freeze(distribution, survey, case);
@@ -152,6 +176,13 @@ pub async fn trigger_invitation(
     if let Some(note) = account_note {
         trace = trace.note(note);
     }
+    if let Some(note) = language_note {
+        trace = trace.note(note);
+    }
+    trace = trace.note(format!(
+        "language {} from {}",
+        invite.language, invite.language_source
+    ));
     let phone = match recipient {
         Ok((phone, source)) => {
             invite.recipient_source = source.to_string();

@@ -145,6 +145,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/cases:batch", post(api::cases::batch))
         .route("/cases/{id}/trace", get(api::trace::get_trace))
+        .route("/cases/{id}/messages", post(api::messages::create))
         .route("/invites", get(api::invites::list))
         .route("/invites/{id}", get(api::invites::get_one))
         .route(
@@ -156,6 +157,10 @@ pub fn router(state: AppState) -> Router {
             axum::routing::delete(api::suppressions::delete),
         )
         .route("/accounts", get(api::accounts::list))
+        .route(
+            "/distributions/{id}/preview",
+            get(api::distributions::preview),
+        )
         .route("/sandbox/messages", get(api::sandbox::list))
         .fallback(api::not_found)
         .route_layer(axum::middleware::from_fn_with_state(

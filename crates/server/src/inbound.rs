@@ -1,5 +1,5 @@
-//! Inbound WhatsApp messages: opt-out words suppress the number and unsubscribe its open
-//! invites (SPEC §4.8).
+//! Inbound WhatsApp messages: recorded on the customer's cases (matched by number), and
+//! opt-out words suppress the number and unsubscribe its open invites (SPEC §4.8).
 
 use closeloop_domain::phone::E164;
 use closeloop_domain::status::InviteStatus;
@@ -7,7 +7,11 @@ use closeloop_store::{StoreError, Suppression};
 use closeloop_whatsapp::webhook::InboundEvent;
 
 use crate::app::AppState;
+use crate::conversation;
 use crate::status::change_invite_status;
+
+/// How many of a customer's most recent cases an inbound message is recorded on.
+const OPEN_CASES: i64 = 20;
 
 /// Whether `text` is one of the opt-out words (trimmed, case-insensitive).
 pub fn is_opt_out(words: &[String], text: &str) -> bool {
@@ -23,15 +27,29 @@ pub async fn handle(state: &AppState, message: &InboundEvent) -> Result<(), Stor
     let Some(text) = message.text.as_deref() else {
         return Ok(());
     };
-    if !is_opt_out(&state.config.opt_out_words, text) {
-        return Ok(());
-    }
     let Ok(phone) = E164::parse(&message.from, None) else {
-        tracing::warn!("opt-out from an unparsable number ignored");
+        tracing::warn!("inbound message from an unparsable number ignored");
         return Ok(());
     };
     let now = state.clock.now_ms();
+    let at = message.timestamp.map_or(now, |s| s.saturating_mul(1000));
+    let account = message.phone_number_id.as_deref().and_then(|id| {
+        state
+            .config
+            .accounts
+            .iter()
+            .find(|a| a.phone_number_id == id)
+            .map(|a| a.id.as_str())
+    });
     let mut tx = state.store.begin().await?;
+    for case_id in tx.cases_of_phone(phone.as_str(), OPEN_CASES).await? {
+        conversation::record(&mut tx, &case_id, "inbound", text, account, at, now).await?;
+    }
+    if !is_opt_out(&state.config.opt_out_words, text) {
+        tx.commit().await?;
+        state.wake_events.notify_one();
+        return Ok(());
+    }
     tx.suppress(&Suppression {
         phone: phone.as_str().to_string(),
         reason: "opt_out".into(),

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config_file;
+pub mod conversation;
 pub mod error;
 pub mod extract;
 pub mod ids;

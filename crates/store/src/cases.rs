@@ -114,19 +114,20 @@ impl StoreTx {
         match before {
             None => {
                 sqlx::query(
-                    "INSERT INTO cases (id, state, queue, version, created_at, updated_at) \
-                     VALUES ($1, $2, $3, 1, $4, $4)",
+                    "INSERT INTO cases (id, state, queue, phone, version, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, 1, $5, $5)",
                 )
                 .bind(&after.id)
                 .bind(&state)
                 .bind(&after.queue)
+                .bind(normalized_phone(after))
                 .bind(now)
                 .execute(&mut *self.tx)
                 .await?;
             }
             Some(stored) => {
                 sqlx::query(
-                    "UPDATE cases SET state = $2, queue = $3, version = $4, updated_at = $5 \
+                    "UPDATE cases SET state = $2, queue = $3, phone = $6, version = $4, updated_at = $5 \
                      WHERE id = $1",
                 )
                 .bind(&after.id)
@@ -134,6 +135,7 @@ impl StoreTx {
                 .bind(&after.queue)
                 .bind(stored.version + 1)
                 .bind(now)
+                .bind(normalized_phone(after))
                 .execute(&mut *self.tx)
                 .await?;
             }
@@ -169,4 +171,12 @@ fn stored_case(row: &sqlx::sqlite::SqliteRow) -> Result<StoredCase> {
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
     })
+}
+
+/// The profile phone in E.164 when it parses, so inbound messages find their cases.
+fn normalized_phone(case: &Case) -> Option<String> {
+    let raw = case.profile.as_ref()?.phone.as_deref()?;
+    closeloop_domain::phone::E164::parse(raw, None)
+        .ok()
+        .map(|p| p.as_str().to_string())
 }

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod cases;
+mod conversation;
 mod error;
 mod events;
 mod idempotency;
@@ -26,6 +27,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use accounts::AccountHealth;
 pub use cases::{CaseChange, StoredCase};
+pub use conversation::{LastInbound, NewConversationMessage};
 pub use error::StoreError;
 pub use events::{CaseEvent, EventRow, NewEvent};
 pub use idempotency::StoredAnswer;

@@ -151,9 +151,22 @@ pub async fn get_case(
         let messages = state.store.invite_messages(&invite.id).await?;
         invites.push(invite_json(&state, &invite, &messages));
     }
+    let last = state.store.last_inbound(&id).await?;
+    let now = state.clock.now_ms();
+    let conversation = last.map(|m| {
+        let expires = m.at + crate::conversation::SERVICE_WINDOW_MS;
+        json!({
+            "last_inbound_at": rfc3339(m.at),
+            "last_inbound_text": m.text,
+            "account": m.account,
+            "service_window_open": now < expires,
+            "service_window_expires_at": rfc3339(expires),
+        })
+    });
     Ok(Json(json!({
         "id": stored.case.id,
         "queue": stored.case.queue,
+        "conversation": conversation,
         "case": stored.case,
         "version": stored.version,
         "created_at": rfc3339(stored.created_at),

@@ -2,7 +2,9 @@
 
 pub mod accounts;
 pub mod cases;
+pub mod distributions;
 pub mod invites;
+pub mod messages;
 pub mod sandbox;
 pub mod suppressions;
 pub mod trace;

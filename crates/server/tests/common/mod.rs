@@ -33,6 +33,7 @@ accounts:
     verify_token: verify-me
     api_base: {api_base}
     messages_per_second: {mps}
+    {account_extra}
   - id: other-wa
     provider: whatsapp_cloud
     phone_number_id: "200000000002"
@@ -44,9 +45,9 @@ surveys:
     name: Post-case CSAT
     owner: alice
     default_language: en
-    languages: [en, es]
+    languages: [en, es, pt_BR]
     questions:
-      - { id: score, type: rating, required: true, text: { en: "How satisfied are you?", es: "¿Qué tan satisfecho está?" } }
+      - { id: score, type: rating, required: true, text: { en: "How satisfied are you?", es: "¿Qué tan satisfecho está?", pt_BR: "Quão satisfeito você está?" } }
       - { id: comment, type: text, text: { en: "Anything <else>?", es: "¿Algo más?" } }
 distributions:
   - id: csat-wa
@@ -59,18 +60,18 @@ distributions:
     messages:
       invitation:
         template: csat_invite
-        languages: { en: en_US, es: es }
+        languages: { en: en_US, es: es, pt_BR: pt_BR }
         body: "Hi {{1}}, your case {{2}} is resolved. Tell us how we did: {{3}}"
         body_params: ["{{profile.first_name}}", "{{case.number}}", "{{survey.link}}"]
         url_button_suffix: "{{survey.token}}"
       reminder:
         template: csat_reminder
-        languages: { en: en_US, es: es }
+        languages: { en: en_US, es: es, pt_BR: pt_BR }
         body: "Reminder: {{1}}"
         body_params: ["{{survey.link}}"]
       thank_you:
         template: csat_thanks
-        languages: { en: en_US, es: es }
+        languages: { en: en_US, es: es, pt_BR: pt_BR }
         body: "Thank you, {{1}}!"
         body_params: ["{{profile.first_name}}"]
 rules:
@@ -81,7 +82,7 @@ rules:
         - case.status: { changed_to: Resolved }
         - case.case_type: { in: [billing, technical] }
     then:
-      - trigger_survey_invitation: { survey: csat, channel: whatsapp, distribution: csat-wa, use_distribution_account: true }
+      - trigger_survey_invitation: { survey: csat, channel: whatsapp, distribution: csat-wa, {invite_action} }
       - move_to_queue: survey-sent
 {extra_rules}
 "#;
@@ -94,6 +95,10 @@ pub struct Options {
     /// Extra distribution settings, one `key: value` per line (4-space indented lines
     /// after the first).
     pub distribution: &'static str,
+    /// Extra settings of the first account (`default_region: ES`).
+    pub account: &'static str,
+    /// The optional fields of the rule's `trigger_survey_invitation`.
+    pub invite_action: &'static str,
     pub extra_rules: &'static str,
 }
 
@@ -103,6 +108,8 @@ impl Default for Options {
             messages_per_second: 80,
             quarantine: None,
             distribution: "",
+            account: "",
+            invite_action: "use_distribution_account: true",
             extra_rules: "",
         }
     }
@@ -124,6 +131,8 @@ pub fn config_yaml(api_base: &str, options: &Options) -> String {
                 options.distribution
             ),
         )
+        .replace("{account_extra}", options.account)
+        .replace("{invite_action}", options.invite_action)
         .replace("{extra_rules}", options.extra_rules)
 }
 
@@ -139,7 +148,7 @@ pub fn test_env(name: &str) -> Option<String> {
 /// The templates approved at the mock.
 pub fn mock_templates() -> Vec<TemplateDef> {
     let mut templates = Vec::new();
-    for language in ["en_US", "es"] {
+    for language in ["en_US", "es", "pt_BR"] {
         templates.push(TemplateDef {
             url_button: true,
             ..TemplateDef::new("csat_invite", language, 3)

@@ -5,11 +5,28 @@ CREATE TABLE cases (
     id          TEXT PRIMARY KEY,
     state       TEXT    NOT NULL,          -- the case as the helpdesk last sent it, plus rule changes
     queue       TEXT,
+    phone       TEXT,                      -- profile.phone in E.164 when it parses (inbound matching)
+    last_inbound_at      INTEGER,          -- the customer's last message: 24-hour window, language
+    last_inbound_text    TEXT,
+    last_inbound_account TEXT,
     version     INTEGER NOT NULL,
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL
 );
 CREATE INDEX cases_by_queue ON cases (queue, id);
+CREATE INDEX cases_by_phone ON cases (phone, updated_at) WHERE phone IS NOT NULL;
+
+-- The case's conversation as the helpdesk or WhatsApp reported it.
+CREATE TABLE conversation_messages (
+    id          TEXT PRIMARY KEY,
+    case_id     TEXT    NOT NULL,
+    direction   TEXT    NOT NULL,          -- inbound | outbound
+    text        TEXT    NOT NULL,
+    account     TEXT,
+    at          INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX conversation_by_case ON conversation_messages (case_id, at);
 
 -- The event outbox: written in the same transaction as the case change that caused it.
 CREATE TABLE events (
