@@ -41,6 +41,10 @@ pub struct Services {
     pub sandbox: Sandbox,
     /// This process's id as a lease owner.
     pub instance: String,
+    /// Group commit of case updates.
+    pub ingest: crate::ingest::Ingest,
+    /// Exact per-account sending windows of this process.
+    pub send_windows: crate::rate::SendWindows,
 }
 
 /// Shared handle to the services.
@@ -78,6 +82,7 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
     store.migrate().await?;
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     let addr = listener.local_addr()?;
+    let (ingest, ingest_queue) = crate::ingest::channel();
     let state: AppState = Arc::new(Services {
         config: options.config,
         store,
@@ -88,6 +93,8 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
         cloud: CloudClient::new(std::time::Duration::from_secs(20)),
         sandbox: Sandbox::default(),
         instance: crate::ids::new_id("proc"),
+        ingest,
+        send_windows: crate::rate::SendWindows::default(),
     });
     state
         .store
@@ -95,6 +102,11 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
         .await?;
     let (shutdown, stop) = watch::channel(false);
     let mut tasks = worker::spawn_all(&state, &stop);
+    tasks.push(tokio::spawn(crate::ingest::run(
+        state.clone(),
+        ingest_queue,
+        stop.clone(),
+    )));
     let app = router(state.clone());
     let mut http_stop = stop.clone();
     tasks.push(tokio::spawn(async move {

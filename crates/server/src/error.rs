@@ -7,7 +7,7 @@ use axum::Json;
 use serde_json::json;
 
 /// An error answered by the HTTP API.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ApiError {
     status: StatusCode,
     code: &'static str,

@@ -18,6 +18,9 @@ pub enum StoreError {
     /// A stored JSON value no longer parses (a schema drift).
     #[error("could not decode a stored value: {0}")]
     Decode(serde_json::Error),
+    /// A claimed unit of work was taken over by another worker (its lease expired).
+    #[error("lease lost: {0}")]
+    LeaseLost(String),
     /// A stored enum value is not one this build knows.
     #[error("unknown stored value {0:?}")]
     UnknownValue(String),

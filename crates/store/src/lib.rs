@@ -132,6 +132,41 @@ impl Store {
 }
 
 impl StoreTx {
+    /// Marks a point inside the transaction to roll back to, so one unit of work in a
+    /// batch can fail without undoing the others.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn savepoint(&mut self) -> Result<()> {
+        sqlx::query("SAVEPOINT unit").execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    /// Keeps the work since the last [`StoreTx::savepoint`].
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn release_savepoint(&mut self) -> Result<()> {
+        sqlx::query("RELEASE SAVEPOINT unit")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Undoes the work since the last [`StoreTx::savepoint`] (the transaction goes on).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        sqlx::query("ROLLBACK TO SAVEPOINT unit")
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("RELEASE SAVEPOINT unit")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     /// Commits every effect of this transaction.
     ///
     /// # Errors

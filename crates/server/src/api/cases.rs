@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use closeloop_domain::case::Case;
 use closeloop_domain::condition::EventKind;
-use closeloop_store::{CaseChange, StoreTx, StoredAnswer};
+use closeloop_store::CaseChange;
 use serde_json::{json, Value};
 
 use crate::api::invites::invite_json;
@@ -19,6 +19,7 @@ use crate::clock::rfc3339;
 use crate::error::ApiError;
 use crate::extract::{from_value, parse_json};
 use crate::ids::new_id;
+use crate::ingest::change_answer;
 
 /// Header carrying a client's idempotency key.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -34,7 +35,7 @@ pub async fn put_case(
     let queue_given = mentions_queue(&value);
     let incoming = case_from_body(value, &id)?;
     let key = idempotency_key(&headers, "PUT", &id)?;
-    write_update(&state, &id, key.as_deref(), |stored| {
+    write_update(&state, &id, key.as_deref(), move |stored| {
         Ok(keep_rule_owned_fields(stored, incoming, queue_given))
     })
     .await
@@ -62,13 +63,14 @@ pub async fn patch_case(
         }
     }
     let key = idempotency_key(&headers, "PATCH", &id)?;
-    write_update(&state, &id, key.as_deref(), |stored| {
+    let case_id = id.clone();
+    write_update(&state, &id, key.as_deref(), move |stored| {
         let Some(stored) = stored else {
-            return Err(ApiError::not_found("case", &id));
+            return Err(ApiError::not_found("case", &case_id));
         };
         let mut document = serde_json::to_value(stored).map_err(ApiError::internal)?;
         json_patch::merge(&mut document, &patch);
-        case_from_body(document, &id)
+        case_from_body(document, &case_id)
     })
     .await
 }
@@ -175,77 +177,26 @@ pub async fn get_case(
     })))
 }
 
-/// Applies `make` to the stored case inside one transaction, writes the result with its
-/// event, and stores the answer under the idempotency key when one was given.
+/// Hands the update to the group-commit writer and answers once it is committed.
 async fn write_update(
     state: &AppState,
     id: &str,
     key: Option<&str>,
-    make: impl FnOnce(Option<&Case>) -> Result<Case, ApiError>,
+    make: impl FnOnce(Option<&Case>) -> Result<Case, ApiError> + Send + 'static,
 ) -> Result<Response, ApiError> {
-    let now = state.clock.now_ms();
-    let mut tx = state.store.begin().await?;
-    if let Some(key) = key {
-        if let Some(answer) = tx.idempotent_answer(key, now).await? {
-            return Ok(replay(&answer));
-        }
-    }
-    let stored = tx.case(id).await?;
-    let case = make(stored.as_ref().map(|s| &s.case))?;
-    let change = tx
-        .write_case(
-            stored.as_ref(),
-            &case,
-            EventKind::CaseUpdated,
-            0,
-            new_id("evt"),
-            now,
-        )
+    let answer = state
+        .ingest
+        .submit(id.to_string(), key.map(str::to_string), Box::new(make))
         .await?;
-    let (status, body) = change_answer(&change);
-    remember(&mut tx, key, status, &body, now).await?;
-    tx.commit().await?;
-    if matches!(change, CaseChange::Changed { .. }) {
-        state.wake_events.notify_one();
+    if answer.replayed {
+        return Ok((
+            answer.status,
+            [("idempotent-replayed", "true")],
+            Json(answer.body),
+        )
+            .into_response());
     }
-    Ok((status, Json(body)).into_response())
-}
-
-async fn remember(
-    tx: &mut StoreTx,
-    key: Option<&str>,
-    status: StatusCode,
-    body: &Value,
-    now: i64,
-) -> Result<(), ApiError> {
-    if let Some(key) = key {
-        let answer = StoredAnswer {
-            status: status.as_u16(),
-            body: body.to_string(),
-        };
-        tx.remember_answer(key, &answer, now).await?;
-    }
-    Ok(())
-}
-
-fn change_answer(change: &CaseChange) -> (StatusCode, Value) {
-    match change {
-        CaseChange::Unchanged => (StatusCode::OK, json!({"changed": []})),
-        CaseChange::Changed {
-            event_id,
-            kind,
-            changed,
-        } => (
-            StatusCode::ACCEPTED,
-            json!({"event_id": event_id, "kind": kind.as_str(), "changed": changed}),
-        ),
-    }
-}
-
-fn replay(answer: &StoredAnswer) -> Response {
-    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
-    let body: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
-    (status, [("idempotent-replayed", "true")], Json(body)).into_response()
+    Ok((answer.status, Json(answer.body)).into_response())
 }
 
 /// The idempotency key scoped to the method and case, so one key cannot replay the

@@ -140,7 +140,13 @@ async fn send_one(
         return settle(state, &message, &result, None).await;
     }
     let outcome = match serde_json::from_value::<SendRequest>(message.payload.clone()) {
-        Ok(request) => provider_send(state, account, &request, &message).await,
+        Ok(request) => {
+            state
+                .send_windows
+                .acquire(&account.id, account.messages_per_second)
+                .await;
+            provider_send(state, account, &request, &message).await
+        }
         Err(e) => Err(SendError::Malformed(format!(
             "stored request unreadable: {e}"
         ))),

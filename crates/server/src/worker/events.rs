@@ -7,7 +7,7 @@ use std::time::Duration;
 use closeloop_domain::action::Action;
 use closeloop_domain::condition::{EvalContext, EventKind, InviteFacts};
 use closeloop_domain::engine::{self, MAX_CASCADE_DEPTH};
-use closeloop_store::{EventRow, InviteRow, StoreError};
+use closeloop_store::{EventRow, InviteRow, StoreError, StoreTx};
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -47,46 +47,72 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Claims and processes one batch; returns how many events it claimed.
+/// Claims and processes one batch in one transaction; returns how many events it claimed.
+///
+/// Each event runs inside its own savepoint: an event that fails is rolled back alone (its
+/// lease expires and it is retried) while the rest of the batch commits. Committing once
+/// per batch instead of once per event is what lets one SQLite writer keep up.
 ///
 /// # Errors
-/// On database failure while claiming.
+/// On database failure while claiming or committing.
 pub async fn process_batch(state: &AppState) -> Result<usize, StoreError> {
     let now = state.clock.now_ms();
     let events = state
         .store
         .claim_events(&state.instance, BATCH, now + LEASE_MS, now)
         .await?;
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = state.store.begin().await?;
     let mut queued = false;
+    let mut cascaded = false;
     for event in &events {
-        match process_event(state, event).await {
-            Ok(q) => queued |= q,
+        tx.savepoint().await?;
+        match process_event(&mut tx, state, event).await {
+            Ok(outcome) => {
+                tx.release_savepoint().await?;
+                queued |= outcome.queued;
+                cascaded |= outcome.cascaded;
+            }
             Err(e) => {
-                tracing::error!(event = %event.id, case = %event.case_id, error = %e, "event failed; its lease will expire and it is retried")
+                tracing::error!(event = %event.id, case = %event.case_id, error = %e, "event failed; its lease will expire and it is retried");
+                tx.rollback_to_savepoint().await?;
             }
         }
     }
+    tx.commit().await?;
     if queued {
         state.wake_dispatch.notify_one();
+    }
+    if cascaded {
+        state.wake_events.notify_one();
     }
     Ok(events.len())
 }
 
-/// Evaluates one event and commits everything it causes. Returns whether a message was
-/// queued.
-async fn process_event(state: &AppState, event: &EventRow) -> Result<bool, StoreError> {
+/// What processing an event led to.
+#[derive(Default)]
+struct Outcome {
+    /// A message was queued.
+    queued: bool,
+    /// A rule-made change emitted a new event.
+    cascaded: bool,
+}
+
+/// Evaluates one event and writes everything it causes into `tx`.
+async fn process_event(
+    tx: &mut StoreTx,
+    state: &AppState,
+    event: &EventRow,
+) -> Result<Outcome, StoreError> {
     let now = state.clock.now_ms();
-    let mut tx = state.store.begin().await?;
     if event.attempts > MAX_EVENT_ATTEMPTS {
         let trace =
             json!({"rules": [], "error": "gave up after repeated failures; see the service log"});
-        if tx
-            .finish_event(event.seq, &state.instance, &trace, now)
-            .await?
-        {
-            tx.commit().await?;
-        }
-        return Ok(false);
+        tx.finish_event(event.seq, &state.instance, &trace, now)
+            .await?;
+        return Ok(Outcome::default());
     }
     let invites = tx.case_invites(&event.case_id).await?;
     let facts: Vec<InviteFacts> = invites.iter().map(facts_of).collect();
@@ -118,28 +144,28 @@ async fn process_event(state: &AppState, event: &EventRow) -> Result<bool, Store
         .as_ref()
         .map_or_else(|| event.after.clone(), |s| s.case.clone());
     let mut rules_trace = Vec::with_capacity(outcomes.len());
-    let mut queued = false;
-    for outcome in outcomes {
+    let mut outcome = Outcome::default();
+    for rule in outcomes {
         state
             .metrics
             .rule_runs
             .with_label_values(&[
-                outcome.rule.as_str(),
-                if outcome.matched { "true" } else { "false" },
+                rule.rule.as_str(),
+                if rule.matched { "true" } else { "false" },
             ])
             .inc();
         let mut action_traces: Vec<ActionTrace> = Vec::new();
-        if outcome.matched {
-            for action in &outcome.actions {
-                let trace = run_action(&mut tx, state, &mut case, action, now).await?;
-                queued |= trace.outcome == "queued";
+        if rule.matched {
+            for action in &rule.actions {
+                let trace = run_action(tx, state, &mut case, action, now).await?;
+                outcome.queued |= trace.outcome == "queued";
                 action_traces.push(trace);
             }
         }
         rules_trace.push(json!({
-            "rule": outcome.rule,
-            "matched": outcome.matched,
-            "conditions": outcome.conditions,
+            "rule": rule.rule,
+            "matched": rule.matched,
+            "conditions": rule.conditions,
             "actions": action_traces,
         }));
     }
@@ -160,6 +186,7 @@ async fn process_event(state: &AppState, event: &EventRow) -> Result<bool, Store
                     now,
                 )
                 .await?;
+                outcome.cascaded = true;
             }
         }
     }
@@ -168,14 +195,16 @@ async fn process_event(state: &AppState, event: &EventRow) -> Result<bool, Store
         .finish_event(event.seq, &state.instance, &trace, now)
         .await?
     {
-        return Ok(false);
+        return Err(StoreError::LeaseLost(format!(
+            "event {} is no longer leased by this process",
+            event.id
+        )));
     }
-    tx.commit().await?;
-    Ok(queued)
+    Ok(outcome)
 }
 
 async fn run_action(
-    tx: &mut closeloop_store::StoreTx,
+    tx: &mut StoreTx,
     state: &AppState,
     case: &mut closeloop_domain::case::Case,
     action: &Action,
