@@ -36,7 +36,11 @@ fn main() {
         let t = median(101, 200, || {
             black_box(detect(black_box(text), &candidates));
         });
-        println!("detect {:>52}: median {:>8.2} µs", format!("{text:?}"), t.as_secs_f64() * 1e6);
+        println!(
+            "detect {:>52}: median {:>8.2} µs",
+            format!("{text:?}"),
+            t.as_secs_f64() * 1e6
+        );
     }
 
     let yaml = include_str!("../tests/fixtures/spec_example.yaml");
@@ -59,5 +63,8 @@ fn main() {
         };
         black_box(engine::evaluate(&loaded.config.rules, &ctx));
     });
-    println!("evaluate the SPEC example's 3 rules on a resolving case: median {:.2} µs", t.as_secs_f64() * 1e6);
+    println!(
+        "evaluate the SPEC example's 3 rules on a resolving case: median {:.2} µs",
+        t.as_secs_f64() * 1e6
+    );
 }

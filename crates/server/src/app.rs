@@ -174,6 +174,7 @@ pub fn router(state: AppState) -> Router {
             get(api::distributions::preview),
         )
         .route("/sandbox/messages", get(api::sandbox::list))
+        .route("/analytics", get(api::analytics::get_analytics))
         .fallback(api::not_found)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

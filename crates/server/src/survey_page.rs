@@ -353,7 +353,10 @@ async fn reread(state: &AppState, open: &Open<'_>) -> Map<String, Value> {
 
 async fn mark_opened(state: &AppState, invite: &InviteRow) -> Result<(), StoreError> {
     let nothing_to_record = invite.status.transition(InviteStatus::Opened).is_none()
-        && invite.response_status.transition(ResponseStatus::SurveyOpened).is_none();
+        && invite
+            .response_status
+            .transition(ResponseStatus::SurveyOpened)
+            .is_none();
     if nothing_to_record {
         // Repeat views write nothing, so they never wait for the database writer.
         return Ok(());

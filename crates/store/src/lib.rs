@@ -8,6 +8,7 @@
 //! run on an accelerated one.
 
 mod accounts;
+mod analytics;
 mod cases;
 mod conversation;
 mod error;
@@ -26,6 +27,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use accounts::AccountHealth;
+pub use analytics::{AnalyticsQuery, AnalyticsRow, GroupBy};
 pub use cases::{CaseChange, StoredCase};
 pub use conversation::{LastInbound, NewConversationMessage};
 pub use error::StoreError;

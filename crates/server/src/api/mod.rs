@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` (SPEC §5).
 
 pub mod accounts;
+pub mod analytics;
 pub mod cases;
 pub mod distributions;
 pub mod invites;

@@ -3,7 +3,9 @@
 mod check;
 mod demo;
 mod explain;
+mod import;
 mod serve;
+mod simulate;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -53,6 +55,36 @@ enum Command {
     Check {
         /// The config file.
         file: PathBuf,
+    },
+    /// Dry run: which rules would fire for a case and what would be sent; nothing is
+    /// stored or sent.
+    Simulate {
+        /// The config file.
+        file: PathBuf,
+        /// The case (JSON, as `PUT /api/v1/cases/{id}` takes it).
+        #[arg(long = "case")]
+        case: PathBuf,
+        /// The case before the update (then the event is `case_updated`).
+        #[arg(long)]
+        before: Option<PathBuf>,
+    },
+    /// Bulk case updates from an NDJSON file, with a progress bar and a summary.
+    Import {
+        /// The NDJSON file: one case per line.
+        file: PathBuf,
+        /// The server to send to.
+        #[arg(
+            long,
+            env = "CLOSELOOP_SERVER",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        server: String,
+        /// API token, when the server has users.
+        #[arg(long, env = "CLOSELOOP_TOKEN")]
+        token: Option<String>,
+        /// Lines per request.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        batch: u32,
     },
     /// Show the trace of a case.
     Explain {
@@ -108,6 +140,22 @@ pub fn main() -> ExitCode {
                 listen,
             } => serve::run(&config, &database, listen).await,
             Command::Check { file } => Ok(check::run(&file)),
+            Command::Simulate { file, case, before } => {
+                Ok(simulate::run(&file, &case, before.as_deref()))
+            }
+            Command::Import {
+                file,
+                server,
+                token,
+                batch,
+            } => {
+                let target = import::Target {
+                    server: &server,
+                    token: token.as_deref(),
+                    batch: batch as usize,
+                };
+                import::run(&file, &target).await
+            }
             Command::Explain {
                 case_id,
                 server,
