@@ -170,8 +170,11 @@ async fn apply_in_savepoint(
 }
 
 /// One update: replay a known idempotency key, else build the new state, write it with its
-/// event, and remember the answer under the key.
-async fn apply(
+/// event, and remember the answer under the key. Also used line by line by `cases:batch`.
+///
+/// # Errors
+/// The update's own error (4xx) or a database failure (500).
+pub async fn apply(
     tx: &mut StoreTx,
     id: &str,
     key: Option<&str>,

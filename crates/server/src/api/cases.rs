@@ -9,8 +9,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use closeloop_domain::case::Case;
-use closeloop_domain::condition::EventKind;
-use closeloop_store::CaseChange;
 use serde_json::{json, Value};
 
 use crate::api::invites::invite_json;
@@ -18,8 +16,6 @@ use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
 use crate::extract::{from_value, parse_json};
-use crate::ids::new_id;
-use crate::ingest::change_answer;
 
 /// Header carrying a client's idempotency key.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -102,22 +98,13 @@ pub async fn batch(State(state): State<AppState>, body: Bytes) -> Result<Respons
             }
             Ok((case, queue_given)) => {
                 accepted += 1;
-                let stored = tx.case(&case.id).await?;
-                let case =
-                    keep_rule_owned_fields(stored.as_ref().map(|s| &s.case), case, queue_given);
                 let id = case.id.clone();
-                let change = tx
-                    .write_case(
-                        stored.as_ref(),
-                        &case,
-                        EventKind::CaseUpdated,
-                        0,
-                        new_id("evt"),
-                        now,
-                    )
-                    .await?;
-                let (status, mut body) = change_answer(&change);
-                if matches!(change, CaseChange::Changed { .. }) {
+                let make: crate::ingest::MakeCase =
+                    Box::new(move |stored| Ok(keep_rule_owned_fields(stored, case, queue_given)));
+                let answer = crate::ingest::apply(&mut tx, &id, None, make, now).await?;
+                let status = answer.status;
+                let mut body = answer.body;
+                if status == StatusCode::ACCEPTED {
                     events += 1;
                 }
                 body["line"] = json!(line);
