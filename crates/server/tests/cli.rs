@@ -169,3 +169,24 @@ async fn explain_prints_the_trace_of_a_case_from_a_running_server() {
     assert_eq!(missing.status.code(), Some(1));
     app.stop().await;
 }
+
+#[test]
+fn serve_refuses_a_non_loopback_address_without_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("refuse.db").display());
+    let out = closeloop(&[
+        "serve",
+        "--config",
+        "examples/closeloop.yaml",
+        "--database",
+        &database,
+        "--listen",
+        "0.0.0.0:0",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("refusing to listen on 0.0.0.0:0 with no users configured"),
+        "{stderr}"
+    );
+}
