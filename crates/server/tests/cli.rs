@@ -190,3 +190,22 @@ fn serve_refuses_a_non_loopback_address_without_users() {
         "{stderr}"
     );
 }
+
+#[test]
+fn migrate_creates_the_schema_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("migrate.db").display());
+    for _ in 0..2 {
+        let out = closeloop(&["migrate", "--database", &database]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied"));
+    }
+    assert!(dir.path().join("migrate.db").exists());
+    let bad = closeloop(&["migrate", "--database", "mysql://nowhere/db"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unsupported database URL"));
+}
