@@ -529,3 +529,65 @@ fn serde_plain<T: Serialize>(value: &T) -> String {
         _ => String::new(),
     }
 }
+
+/// Queues one test message of a distribution to `phone` as a test invite (excluded from
+/// analytics and from once-per-case and quarantine). Returns the invite id, or why the
+/// template cannot be rendered.
+///
+/// # Errors
+/// On database failure.
+#[allow(clippy::too_many_arguments)]
+pub async fn queue_test(
+    tx: &mut StoreTx,
+    svc: &AppState,
+    distribution: &closeloop_domain::config::Distribution,
+    survey: &closeloop_domain::config::Survey,
+    kind: MessageKind,
+    language: &closeloop_domain::language::Language,
+    phone: &E164,
+    sample: &Case,
+    now: i64,
+) -> Result<Result<String, String>, StoreError> {
+    let settings = InviteSettings::freeze(distribution, survey, sample);
+    let invite = NewInvite {
+        id: new_id("inv"),
+        case_id: format!("test:{}", distribution.id),
+        survey: survey.id.clone(),
+        distribution: distribution.id.clone(),
+        channel: distribution.channel.clone(),
+        status: InviteStatus::Pending,
+        language: language.as_str().to_string(),
+        language_source: "action".into(),
+        recipient: Some(phone.as_str().to_string()),
+        recipient_source: "test".into(),
+        account: distribution.sender_account.clone(),
+        token: survey_token(),
+        expires_at: now
+            + i64::try_from(distribution.link_expires_after.as_secs() * 1000)
+                .unwrap_or(i64::MAX / 2),
+        test: true,
+        once_per_case: false,
+        reason: None,
+        snapshot: serde_json::json!({}),
+        settings: serde_json::to_value(&settings).map_err(StoreError::Encode)?,
+        now,
+    };
+    tx.insert_invite(&invite).await?;
+    let target = MessageTarget {
+        invite_id: &invite.id,
+        account: &invite.account,
+        token: &invite.token,
+    };
+    let queued = queue_message(
+        tx,
+        svc,
+        &target,
+        &settings,
+        kind,
+        language.as_str(),
+        phone,
+        now,
+    )
+    .await?;
+    Ok(queued.map(|()| invite.id))
+}

@@ -169,10 +169,18 @@ pub fn router(state: AppState) -> Router {
             axum::routing::delete(api::suppressions::delete),
         )
         .route("/accounts", get(api::accounts::list))
+        .route("/distributions", get(api::distributions::list))
+        .route("/distributions/{id}", get(api::distributions::get_one))
         .route(
             "/distributions/{id}/preview",
             get(api::distributions::preview),
         )
+        .route(
+            "/distributions/{id}/test",
+            post(api::distributions::test_send),
+        )
+        .route("/surveys", get(api::surveys::list))
+        .route("/surveys/{id}", get(api::surveys::get_one))
         .route("/sandbox/messages", get(api::sandbox::list))
         .route("/analytics", get(api::analytics::get_analytics))
         .fallback(api::not_found)

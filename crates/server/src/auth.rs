@@ -11,13 +11,47 @@ use sha2::{Digest, Sha256};
 use crate::app::AppState;
 use crate::error::ApiError;
 
-/// The middleware: passes the request on when it carries a valid token.
+/// Who is calling, as the handlers see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// No users are configured: the API is open (and `serve` listens on loopback only).
+    Open,
+    /// A configured user.
+    User {
+        /// The user id.
+        id: String,
+        /// Admins have every right.
+        admin: bool,
+    },
+}
+
+impl Caller {
+    /// Whether the caller may read a survey's distributions, invites and analytics.
+    pub fn can_view(&self, survey: &closeloop_domain::config::Survey) -> bool {
+        match self {
+            Caller::Open => true,
+            Caller::User { id, admin } => *admin || survey.can_view(id),
+        }
+    }
+
+    /// Whether the caller may change, clone, test and pause a survey's distributions.
+    pub fn can_edit(&self, survey: &closeloop_domain::config::Survey) -> bool {
+        match self {
+            Caller::Open => true,
+            Caller::User { id, admin } => *admin || survey.can_edit(id),
+        }
+    }
+}
+
+/// The middleware: passes the request on, with its [`Caller`], when it carries a valid
+/// token (or when no users are configured).
 pub async fn require_token(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     if state.config.users.is_empty() {
+        request.extensions_mut().insert(Caller::Open);
         return next.run(request).await;
     }
     let presented = request
@@ -30,9 +64,14 @@ pub async fn require_token(
         return ApiError::unauthorized("an Authorization: Bearer <token> header is required")
             .into_response();
     };
-    if user_for_token(&state, presented).is_none() {
+    let Some(id) = user_for_token(&state, presented) else {
         return ApiError::unauthorized("the token is not valid").into_response();
-    }
+    };
+    let admin = state
+        .config
+        .user(&id)
+        .is_some_and(|u| u.role == closeloop_domain::config::Role::Admin);
+    request.extensions_mut().insert(Caller::User { id, admin });
     next.run(request).await
 }
 

@@ -42,6 +42,11 @@ impl ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
 
+    /// 403: authenticated, but without the permission named in the message.
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
     /// 404: no such resource.
     pub fn not_found(what: &str, id: &str) -> ApiError {
         ApiError::new(

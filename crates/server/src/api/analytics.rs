@@ -55,6 +55,7 @@ pub struct AnalyticsParams {
 /// `GET /api/v1/analytics?survey=&distribution=&group_by=&from=&to=`.
 pub async fn get_analytics(
     State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     headers: HeaderMap,
     query: Result<Query<AnalyticsParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -67,6 +68,7 @@ pub async fn get_analytics(
     let survey = state.config.survey(survey_id).ok_or_else(|| {
         ApiError::bad_request("invalid_query", format!("unknown survey {survey_id:?}")).at("survey")
     })?;
+    crate::api::access::require_view(&caller, survey)?;
     if let Some(d) = params.distribution.as_deref() {
         if state
             .config

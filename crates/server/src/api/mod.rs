@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1` (SPEC §5).
 
+pub mod access;
 pub mod accounts;
 pub mod analytics;
 pub mod cases;
@@ -8,6 +9,7 @@ pub mod invites;
 pub mod messages;
 pub mod sandbox;
 pub mod suppressions;
+pub mod surveys;
 pub mod trace;
 
 use crate::error::ApiError;

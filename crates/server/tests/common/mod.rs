@@ -99,6 +99,8 @@ pub struct Options {
     pub account: &'static str,
     /// The optional fields of the rule's `trigger_survey_invitation`.
     pub invite_action: &'static str,
+    /// A last edit of the whole config text (users, shares…).
+    pub edit: Option<fn(String) -> String>,
     pub extra_rules: &'static str,
 }
 
@@ -110,6 +112,7 @@ impl Default for Options {
             distribution: "",
             account: "",
             invite_action: "use_distribution_account: true",
+            edit: None,
             extra_rules: "",
         }
     }
@@ -117,7 +120,7 @@ impl Default for Options {
 
 /// The test config text for a mock at `api_base`.
 pub fn config_yaml(api_base: &str, options: &Options) -> String {
-    BASE_CONFIG
+    let text = BASE_CONFIG
         .replace("{api_base}", api_base)
         .replace("{mps}", &options.messages_per_second.to_string())
         .replace(
@@ -133,7 +136,11 @@ pub fn config_yaml(api_base: &str, options: &Options) -> String {
         )
         .replace("{account_extra}", options.account)
         .replace("{invite_action}", options.invite_action)
-        .replace("{extra_rules}", options.extra_rules)
+        .replace("{extra_rules}", options.extra_rules);
+    match options.edit {
+        Some(edit) => edit(text),
+        None => text,
+    }
 }
 
 /// The environment the test config reads.

@@ -1,0 +1,224 @@
+//! Survey-level permissions and the read side of the management API: owners and admins
+//! see and change everything; `view_distribution` reads; `edit_distribution` also tests;
+//! no share, nothing visible. No GET returns a secret.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+
+const ALICE: &str = "alice-token-0123456789";
+const BOB: &str = "bob-token-0123456789";
+const CAROL: &str = "carol-token-0123456789";
+const DAVE: &str = "dave-token-0123456789";
+
+fn with_users(text: String) -> String {
+    let users = format!(
+        "users:\n  - {{ id: alice, name: Alice, role: admin, token: {ALICE} }}\n  - {{ id: bob, role: member, token: {BOB} }}\n  - {{ id: carol, role: member, token: {CAROL} }}\n  - {{ id: dave, role: member, token: {DAVE} }}\n"
+    );
+    text.replacen("accounts:\n", &format!("{users}accounts:\n"), 1).replacen(
+        "    owner: alice\n",
+        "    owner: alice\n    shared_with: [ { user: bob, permission: view_distribution }, { user: carol, permission: edit_distribution } ]\n",
+        1,
+    )
+}
+
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = app.http.request(method, app.api(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn view_reads_edit_tests_and_no_share_sees_nothing() {
+    let app = spawn_app_with(Options {
+        edit: Some(with_users),
+        ..Options::default()
+    })
+    .await;
+    let get = reqwest::Method::GET;
+    let post = reqwest::Method::POST;
+
+    let (status, body) = call(&app, get.clone(), "/distributions/csat-wa", None, None).await;
+    assert_eq!(status, 401, "{body}");
+    let (status, _) = call(
+        &app,
+        get.clone(),
+        "/distributions/csat-wa",
+        Some("wrong"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    let (status, body) = call(&app, get.clone(), "/distributions/csat-wa", Some(BOB), None).await;
+    assert_eq!(status, 200, "view_distribution reads: {body}");
+    assert_eq!(body["status"], "active");
+    let test = json!({"to": "+34600999111", "message": "invitation", "language": "es"});
+    let (status, body) = call(
+        &app,
+        post.clone(),
+        "/distributions/csat-wa/test",
+        Some(BOB),
+        Some(test.clone()),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "forbidden");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("edit_distribution"),
+        "{body}"
+    );
+
+    let (status, body) = call(
+        &app,
+        post.clone(),
+        "/distributions/csat-wa/test",
+        Some(CAROL),
+        Some(test),
+    )
+    .await;
+    assert_eq!(status, 202, "edit_distribution tests: {body}");
+    assert_eq!(body["test"], true);
+    let received = app.mock.wait_for_messages(1, Duration::from_secs(10)).await;
+    assert_eq!(received.len(), 1, "the test message reaches the mock");
+    assert_eq!(received[0].to, "34600999111");
+    assert_eq!(received[0].body["template"]["language"]["code"], "es");
+
+    let (status, body) = call(&app, get.clone(), "/distributions", Some(DAVE), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["items"],
+        json!([]),
+        "no share: no distributions listed"
+    );
+    let (status, body) = call(&app, get.clone(), "/surveys", Some(DAVE), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["items"], json!([]), "no share: no surveys listed");
+    let (status, _) = call(&app, get.clone(), "/surveys/csat", Some(DAVE), None).await;
+    assert_eq!(status, 403);
+    let (status, _) = call(
+        &app,
+        get.clone(),
+        "/analytics?survey=csat&group_by=agent",
+        Some(DAVE),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, body) = call(&app, get.clone(), "/surveys", Some(BOB), None).await;
+    assert_eq!(
+        body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{status} {body}"
+    );
+    let (_, body) = call(&app, get.clone(), "/distributions", Some(ALICE), None).await;
+    assert_eq!(
+        body["items"].as_array().map(Vec::len),
+        Some(1),
+        "admins see everything"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_test_send_is_excluded_from_analytics_and_no_get_returns_a_secret() {
+    let app = spawn_app_with(Options {
+        edit: Some(with_users),
+        ..Options::default()
+    })
+    .await;
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        "/distributions/csat-wa/test",
+        Some(ALICE),
+        Some(json!({"to": "+34600999222"})),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let invite_id = body["invite_id"].as_str().unwrap().to_string();
+    let invite = eventually(Duration::from_secs(10), || async {
+        let (_, invite) = call(
+            &app,
+            reqwest::Method::GET,
+            &format!("/invites/{invite_id}"),
+            Some(ALICE),
+            None,
+        )
+        .await;
+        (invite["status"] == "opened").then_some(invite)
+    })
+    .await
+    .expect("the test invite is delivered and read");
+    assert_eq!(invite["test"], true);
+    let (status, analytics) = call(
+        &app,
+        reqwest::Method::GET,
+        "/analytics?survey=csat&group_by=agent",
+        Some(ALICE),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{analytics}");
+    assert_eq!(
+        analytics["items"],
+        json!([]),
+        "test invites are not in analytics"
+    );
+
+    for path in [
+        "/accounts",
+        "/surveys",
+        "/distributions",
+        "/distributions/csat-wa",
+        "/invites",
+        &format!("/invites/{invite_id}"),
+    ] {
+        let (status, body) = call(&app, reqwest::Method::GET, path, Some(ALICE), None).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        let text = body.to_string();
+        for secret in [
+            TOKEN,
+            APP_SECRET,
+            OTHER_TOKEN,
+            OTHER_APP_SECRET,
+            ALICE,
+            BOB,
+            CAROL,
+            DAVE,
+            "verify-me",
+        ] {
+            assert!(!text.contains(secret), "{path} leaks a secret: {text}");
+        }
+    }
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        "/distributions/csat-wa/test",
+        Some(ALICE),
+        Some(json!({"to": "not a number"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["path"], "to");
+    app.stop().await;
+}
