@@ -169,6 +169,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::delete(api::suppressions::delete),
         )
         .route("/accounts", get(api::accounts::list))
+        .route("/accounts/{id}/resume", post(api::accounts::resume))
         .route("/distributions", get(api::distributions::list))
         .route("/distributions/{id}", get(api::distributions::get_one))
         .route(

@@ -338,6 +338,25 @@ async fn an_auth_error_stops_the_account_visibly_and_keeps_the_message() {
     let action = &trace["events"][0]["rules"][0]["actions"][0];
     assert_eq!(action["reason"], "distribution_not_active");
     assert_eq!(app.mock.received().len(), 0);
+
+    let resumed = app
+        .http
+        .post(app.api("/accounts/support-wa/resume"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), 200);
+    let invite = app.invite_reaches("C-5201", "opened").await;
+    assert_eq!(
+        app.mock.attempts(),
+        2,
+        "refused once, then sent once after the resume"
+    );
+    assert_eq!(
+        invite["messages"][0]["attempts"], 1,
+        "an account error does not count against the message's retries"
+    );
+    assert_eq!(app.mock.received().len(), 1);
     app.stop().await;
 }
 

@@ -33,3 +33,24 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError
         .collect();
     Ok(Json(json!({"items": items, "next_cursor": null})))
 }
+
+/// `POST /api/v1/accounts/{id}/resume`: an operator says the account's credentials or
+/// standing are fixed; its queued messages go out again. Admins only (when users exist).
+pub async fn resume(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if matches!(caller, crate::auth::Caller::User { admin: false, .. }) {
+        return Err(ApiError::forbidden(
+            "resuming an account needs the admin role",
+        ));
+    }
+    if state.config.account(&id).is_none() {
+        return Err(ApiError::not_found("account", &id));
+    }
+    state.store.reset_account_health(&id).await?;
+    state.wake_dispatch.notify_waiters();
+    tracing::info!(account = %id, "account resumed by an operator");
+    Ok(Json(json!({"id": id, "healthy": true})))
+}
