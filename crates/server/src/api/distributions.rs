@@ -58,30 +58,8 @@ pub async fn preview(
             .at("message"))
         }
     };
-    let template = distribution
-        .messages
-        .get(kind)
-        .map(TemplateSnapshot::from)
-        .ok_or_else(|| {
-            ApiError::unprocessable(
-                "no_such_message",
-                format!("distribution {id} has no {} message", kind_name(kind)),
-            )
-            .at("message")
-        })?;
-    let language = match &query.language {
-        Some(l) => Language::parse(l)
-            .ok()
-            .filter(|l| survey.offers(l))
-            .ok_or_else(|| {
-                ApiError::unprocessable(
-                    "invalid_language",
-                    format!("survey {} is not offered in {l:?}", survey.id),
-                )
-                .at("language")
-            })?,
-        None => survey.default_language.clone(),
-    };
+    let template = TemplateSnapshot::from(message_template(distribution, kind)?);
+    let language = survey_language(survey, query.language.as_deref())?;
     let (case, from_case) = match &query.case_id {
         Some(case_id) => (
             state
@@ -135,6 +113,44 @@ fn sample_case() -> Case {
         }),
         ..Case::default()
     }
+}
+
+/// The survey language asked for (default: the survey's default language).
+fn survey_language(
+    survey: &closeloop_domain::config::Survey,
+    asked: Option<&str>,
+) -> Result<Language, ApiError> {
+    let Some(asked) = asked else {
+        return Ok(survey.default_language.clone());
+    };
+    Language::parse(asked)
+        .ok()
+        .filter(|l| survey.offers(l))
+        .ok_or_else(|| {
+            ApiError::unprocessable(
+                "invalid_language",
+                format!("survey {} is not offered in {asked:?}", survey.id),
+            )
+            .at("language")
+        })
+}
+
+/// The distribution's template for a message kind.
+fn message_template(
+    distribution: &closeloop_domain::config::Distribution,
+    kind: MessageKind,
+) -> Result<&closeloop_domain::config::MessageTemplate, ApiError> {
+    distribution.messages.get(kind).ok_or_else(|| {
+        ApiError::unprocessable(
+            "no_such_message",
+            format!(
+                "distribution {} has no {} message",
+                distribution.id,
+                kind_name(kind)
+            ),
+        )
+        .at("message")
+    })
 }
 
 /// `invitation`, `reminder` or `thank_you` (default `invitation`).
@@ -242,26 +258,8 @@ pub async fn test_send(
         ApiError::unprocessable("invalid_recipient", format!("not an E.164 number: {e}")).at("to")
     })?;
     let kind = message_kind(request.message.as_deref())?;
-    if distribution.messages.get(kind).is_none() {
-        return Err(ApiError::unprocessable(
-            "no_such_message",
-            format!("distribution {id} has no {} message", kind_name(kind)),
-        )
-        .at("message"));
-    }
-    let language = match &request.language {
-        Some(l) => Language::parse(l)
-            .ok()
-            .filter(|l| survey.offers(l))
-            .ok_or_else(|| {
-                ApiError::unprocessable(
-                    "invalid_language",
-                    format!("survey {} is not offered in {l:?}", survey.id),
-                )
-                .at("language")
-            })?,
-        None => survey.default_language.clone(),
-    };
+    message_template(distribution, kind)?;
+    let language = survey_language(survey, request.language.as_deref())?;
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
     if tx
