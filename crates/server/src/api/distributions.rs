@@ -37,27 +37,9 @@ pub async fn preview(
     query: Result<Query<PreviewQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
-    let distribution = state
-        .config
-        .distribution(&id)
-        .ok_or_else(|| ApiError::not_found("distribution", &id))?;
-    let survey = state
-        .config
-        .survey(&distribution.survey)
-        .ok_or_else(|| ApiError::not_found("survey", &distribution.survey))?;
+    let (distribution, survey) = lookup(&state, &id)?;
     require_view(&caller, survey)?;
-    let kind = match query.message.as_deref().unwrap_or("invitation") {
-        "invitation" => MessageKind::Invitation,
-        "reminder" => MessageKind::Reminder,
-        "thank_you" => MessageKind::ThankYou,
-        other => {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                format!("message must be invitation, reminder or thank_you, not {other:?}"),
-            )
-            .at("message"))
-        }
-    };
+    let kind = message_kind(query.message.as_deref())?;
     let template = TemplateSnapshot::from(message_template(distribution, kind)?);
     let language = survey_language(survey, query.language.as_deref())?;
     let (case, from_case) = match &query.case_id {
@@ -113,6 +95,28 @@ fn sample_case() -> Case {
         }),
         ..Case::default()
     }
+}
+
+/// The distribution with that id and its survey.
+fn lookup<'a>(
+    state: &'a AppState,
+    id: &str,
+) -> Result<
+    (
+        &'a closeloop_domain::config::Distribution,
+        &'a closeloop_domain::config::Survey,
+    ),
+    ApiError,
+> {
+    let distribution = state
+        .config
+        .distribution(id)
+        .ok_or_else(|| ApiError::not_found("distribution", id))?;
+    let survey = state
+        .config
+        .survey(&distribution.survey)
+        .ok_or_else(|| ApiError::not_found("survey", &distribution.survey))?;
+    Ok((distribution, survey))
 }
 
 /// The survey language asked for (default: the survey's default language).
@@ -191,14 +195,7 @@ pub async fn get_one(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let distribution = state
-        .config
-        .distribution(&id)
-        .ok_or_else(|| ApiError::not_found("distribution", &id))?;
-    let survey = state
-        .config
-        .survey(&distribution.survey)
-        .ok_or_else(|| ApiError::not_found("survey", &distribution.survey))?;
+    let (distribution, survey) = lookup(&state, &id)?;
     require_view(&caller, survey)?;
     Ok(Json(distribution_json(&state, distribution).await?))
 }
@@ -245,14 +242,7 @@ pub async fn test_send(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let request: TestSend = parse_json(&body)?;
-    let distribution = state
-        .config
-        .distribution(&id)
-        .ok_or_else(|| ApiError::not_found("distribution", &id))?;
-    let survey = state
-        .config
-        .survey(&distribution.survey)
-        .ok_or_else(|| ApiError::not_found("survey", &distribution.survey))?;
+    let (distribution, survey) = lookup(&state, &id)?;
     require_edit(&caller, survey)?;
     let to = closeloop_domain::phone::E164::parse(&request.to, None).map_err(|e| {
         ApiError::unprocessable("invalid_recipient", format!("not an E.164 number: {e}")).at("to")
