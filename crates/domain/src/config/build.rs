@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 use super::error::{index, join, Problems};
 use super::model::*;
 use super::raw::*;
-use super::scope::{Scope, CHANNEL_WHATSAPP};
+use super::scope::{Scope, TargetChecks, CHANNEL_WHATSAPP};
+use super::Validation;
 use super::{then, when};
 use crate::duration::Duration;
 use crate::field::FieldPath;
@@ -55,7 +56,12 @@ fn language(raw: &str, path: &str, p: &mut Problems) -> Option<Language> {
         .ok()
 }
 
-pub(crate) fn build(raw: RawConfig, now: OffsetDateTime, p: &mut Problems) -> Config {
+pub(crate) fn build(
+    raw: RawConfig,
+    now: OffsetDateTime,
+    validation: &Validation<'_>,
+    p: &mut Problems,
+) -> Config {
     let public_url = raw
         .public_url
         .clone()
@@ -147,24 +153,37 @@ pub(crate) fn build(raw: RawConfig, now: OffsetDateTime, p: &mut Problems) -> Co
             p.add("owner", format!("unknown user `{owner}`"));
         }
     }
+    let declared_distributions: BTreeSet<String> = raw
+        .distributions
+        .iter()
+        .filter_map(|d| d.id.clone())
+        .collect();
+    let no_failed_accounts = BTreeSet::new();
+    let failed_accounts = match validation {
+        Validation::File => &no_failed_accounts,
+        Validation::Live {
+            failed_accounts, ..
+        } => *failed_accounts,
+    };
     let scope = Scope {
         surveys: &surveys,
         distributions: &distributions,
         users: &users,
-        declared_surveys,
-        declared_distributions: raw
-            .distributions
-            .iter()
-            .filter_map(|d| d.id.clone())
-            .collect(),
+        declared_surveys: &declared_surveys,
+        declared_distributions: &declared_distributions,
+        failed_accounts,
         author: raw.owner.as_deref(),
+        checks: TargetChecks::default(),
         now,
     };
     let rules = raw
         .rules
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| rule(r, &index("rules", i), &scope, p))
+        .filter_map(|(i, r)| {
+            let scope = rule_scope(&scope, r, validation);
+            rule(r, &index("rules", i), &scope, p)
+        })
         .collect();
 
     Config {
@@ -229,12 +248,14 @@ fn account(a: &RawAccount, path: &str, p: &mut Problems) -> Option<Account> {
 
 fn user(u: &RawUser, path: &str, p: &mut Problems) -> Option<User> {
     let id = non_empty(&u.id, path, "id", p);
-    let token = non_empty(&u.token, path, "token", p);
+    if u.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        p.add(join(path, "token"), "must not be empty");
+    }
     Some(User {
         id: id?,
         name: u.name.clone(),
         role: u.role.unwrap_or(Role::Member),
-        token: Secret::new(token?),
+        token: u.token.clone().filter(|t| !t.trim().is_empty()).map(Secret::new),
     })
 }
 
@@ -684,6 +705,35 @@ fn trigger(v: &serde_json::Value, path: &str, p: &mut Problems) -> Option<Trigge
     }
 }
 
+/// What one rule is checked for. A file's rules are checked at every load, as their
+/// `author` (or the file's `owner`). In the live config only the rule being written is
+/// checked for its author's permission and its distributions' state: the others were
+/// checked when they were written, and a distribution expiring or being paused later must
+/// not make unrelated writes fail.
+fn rule_scope<'a>(scope: &Scope<'a>, r: &'a RawRule, validation: &Validation<'_>) -> Scope<'a> {
+    let author = r.author.as_deref().or(scope.author);
+    let checks = match validation {
+        Validation::File => TargetChecks {
+            permission: true,
+            expiry: true,
+            sending_state: false,
+        },
+        Validation::Live { checked_rule, .. } if r.id.as_deref() == *checked_rule => {
+            TargetChecks {
+                permission: true,
+                expiry: true,
+                sending_state: true,
+            }
+        }
+        Validation::Live { .. } => TargetChecks::default(),
+    };
+    Scope {
+        author,
+        checks,
+        ..*scope
+    }
+}
+
 pub(crate) fn rule(r: &RawRule, path: &str, scope: &Scope, p: &mut Problems) -> Option<Rule> {
     let id = non_empty(&r.id, path, "id", p);
     let on = p
@@ -706,7 +756,8 @@ pub(crate) fn rule(r: &RawRule, path: &str, scope: &Scope, p: &mut Problems) -> 
         Some(parsed) => Some(parsed?),
         None => None,
     };
-    // A file without `owner` is trusted: its rules act for the owner of the survey they send.
+    // A rule without an author (in a file without `owner`) is trusted: it acts for the
+    // owner of the survey it sends.
     let author = scope
         .author
         .map(str::to_owned)

@@ -6,6 +6,7 @@
 //! Every problem carries its path in the file, and all of them are reported at once.
 
 mod build;
+pub mod document;
 mod env;
 mod error;
 pub mod lint;
@@ -22,12 +23,11 @@ pub use error::ConfigError;
 pub use model::*;
 pub use scope::CHANNEL_WHATSAPP;
 
+use std::collections::BTreeSet;
+
 use time::OffsetDateTime;
 
 use error::{serde_path, Problems};
-use scope::Scope;
-
-use crate::rule::Rule;
 
 /// A loaded config and its lint warnings.
 #[derive(Clone, Debug)]
@@ -56,13 +56,70 @@ pub fn load_str(
         let de = serde_yaml_ng::Deserializer::from_str(&text);
         serde_path_to_error::deserialize(de).map_err(|e| vec![shape_error(&e)])?
     };
+    finish(raw, now, &Validation::File)
+}
+
+/// How the rules of a config are checked (see [`load_document`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Validation<'a> {
+    /// A config file: every rule is checked at every load, as its `author` or the file's
+    /// `owner`, and none may send through an expired distribution.
+    File,
+    /// The live config (the file with the changes made through the API): only
+    /// `checked_rule`, the rule being written, is checked for its author's permission and
+    /// for sending through a distribution that is expired, paused or failed (its account in
+    /// `failed_accounts`); the other rules were checked when they were written.
+    Live {
+        /// The rule being written, if the write is a rule.
+        checked_rule: Option<&'a str>,
+        /// Accounts the provider stopped.
+        failed_accounts: &'a BTreeSet<String>,
+    },
+}
+
+/// Loads a config document already in JSON form (the file after `${NAME}` substitution,
+/// with the API's changes applied; see [`document`]).
+///
+/// # Errors
+/// Every problem found, each with its path in the document.
+pub fn load_document(
+    doc: &serde_json::Value,
+    now: OffsetDateTime,
+    validation: &Validation<'_>,
+) -> Result<Loaded, Vec<ConfigError>> {
+    let raw: raw::RawConfig =
+        serde_path_to_error::deserialize(doc).map_err(|e| vec![shape_error(&e)])?;
+    finish(raw, now, validation)
+}
+
+fn finish(
+    raw: raw::RawConfig,
+    now: OffsetDateTime,
+    validation: &Validation<'_>,
+) -> Result<Loaded, Vec<ConfigError>> {
     let mut problems = Problems::default();
-    let config = build::build(raw, now, &mut problems);
+    let config = build::build(raw, now, validation, &mut problems);
     if !problems.0.is_empty() {
         return Err(problems.0);
     }
     let warnings = lint::lint_rules(&config.rules);
     Ok(Loaded { config, warnings })
+}
+
+/// Parses config YAML (after `${NAME}` substitution) into the JSON document form that
+/// [`load_document`] takes and the management API edits.
+///
+/// # Errors
+/// A missing variable or a YAML syntax error.
+pub fn document_from_yaml(
+    yaml: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<serde_json::Value, Vec<ConfigError>> {
+    let text = env::substitute(yaml, env)?;
+    if text.trim().is_empty() {
+        return Ok(serde_json::json!({}));
+    }
+    serde_yaml_ng::from_str(&text).map_err(|e| vec![ConfigError::new("", e.to_string())])
 }
 
 /// A serde error as a config error. serde_yaml_ng prefixes its message with its own (shorter)
@@ -75,39 +132,4 @@ fn shape_error<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>) -> Confi
         _ => message,
     };
     ConfigError::new(path, message)
-}
-
-/// Parses and validates one rule given as JSON (the config form), for rules created through
-/// the API: `author` is the caller, who must own or hold `edit_distribution` on every survey
-/// the rule sends (admins may do anything). Error paths are relative to the rule
-/// (`then[0].trigger_survey_invitation.distribution`); the warnings are the rule's lint.
-///
-/// # Errors
-/// Every problem found in the rule.
-pub fn parse_rule(
-    value: &serde_json::Value,
-    author: &str,
-    config: &Config,
-    now: OffsetDateTime,
-) -> Result<(Rule, Vec<ConfigError>), Vec<ConfigError>> {
-    let raw: raw::RawRule =
-        serde_path_to_error::deserialize(value).map_err(|e| vec![shape_error(&e)])?;
-    let scope = Scope {
-        surveys: &config.surveys,
-        distributions: &config.distributions,
-        users: &config.users,
-        declared_surveys: config.surveys.iter().map(|s| s.id.clone()).collect(),
-        declared_distributions: config.distributions.iter().map(|d| d.id.clone()).collect(),
-        author: Some(author),
-        now,
-    };
-    let mut problems = Problems::default();
-    let rule = build::rule(&raw, "", &scope, &mut problems);
-    match rule {
-        Some(rule) if problems.0.is_empty() => {
-            let warnings = lint::lint_rule(&rule, "");
-            Ok((rule, warnings))
-        }
-        _ => Err(problems.0),
-    }
 }

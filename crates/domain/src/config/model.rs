@@ -69,11 +69,6 @@ impl Config {
         self.users.iter().find(|u| u.id == id)
     }
 
-    /// The user whose API token is `token`.
-    pub fn user_by_token(&self, token: &str) -> Option<&User> {
-        self.users.iter().find(|u| u.token.expose() == token)
-    }
-
     /// Whether an inbound text is an opt-out word (trimmed, case-insensitive).
     pub fn is_opt_out(&self, text: &str) -> bool {
         let text = text.trim().to_lowercase();
@@ -174,9 +169,10 @@ pub struct User {
     pub name: Option<String>,
     /// Role.
     pub role: Role,
-    /// API bearer token.
+    /// API bearer token from the config file (tokens issued through the API live in the
+    /// database, hashed).
     #[serde(skip)]
-    pub token: Secret,
+    pub token: Option<Secret>,
 }
 
 /// A share permission on a survey.

@@ -150,6 +150,7 @@ pub(crate) struct RawTemplate {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawRule {
     pub id: Option<String>,
+    pub author: Option<String>,
     pub on: Option<Value>,
     pub when: Option<Value>,
     pub then: Option<Value>,

@@ -597,24 +597,53 @@ fn lint_reminder_guards_and_self_retrigger() {
     assert!(load(&with_rules(fine)).unwrap().warnings.is_empty());
 }
 
+fn live(doc: &serde_json::Value, rule: Option<&str>) -> Result<Loaded, Vec<ConfigError>> {
+    let failed = std::collections::BTreeSet::from(["stopped".to_owned()]);
+    load_document(
+        doc,
+        NOW,
+        &Validation::Live {
+            checked_rule: rule,
+            failed_accounts: &failed,
+        },
+    )
+}
+
 #[test]
-fn parse_rule_for_the_api() {
-    let c = load(BASE).unwrap().config;
-    let rule = json!({
-        "id": "api-rule", "on": "case_update",
-        "when": {"case.status": {"changed_to": "Resolved"}},
-        "then": [{"trigger_survey_invitation": {"survey": "csat", "channel": "whatsapp", "distribution": "csat-wa"}}]
-    });
-    let (r, warnings) = parse_rule(&rule, "bob", &c, NOW).unwrap();
-    assert_eq!(r.author, "bob");
-    assert!(warnings.is_empty());
-    let errs = parse_rule(&rule, "carol", &c, NOW).unwrap_err();
-    assert_eq!(errs[0].path, "then[0].trigger_survey_invitation.survey");
-    assert!(parse_rule(&rule, "alice", &c, NOW).is_ok(), "admin");
+fn a_rule_written_live_is_checked_as_its_author_and_others_are_not() {
+    let mut doc = document_from_yaml(BASE, &env).unwrap();
+    let rule = |author: &str| {
+        json!({
+            "id": "api-rule", "author": author, "on": "case_update",
+            "when": {"case.status": {"changed_to": "Resolved"}},
+            "then": [{"trigger_survey_invitation": {"survey": "csat", "channel": "whatsapp", "distribution": "csat-wa"}}]
+        })
+    };
+    document::put(&mut doc, document::Kind::Rules, "api-rule", rule("bob"));
+    let loaded = live(&doc, Some("api-rule")).unwrap();
+    assert_eq!(loaded.config.rules.last().map(|r| r.author.as_str()), Some("bob"));
+
+    document::put(&mut doc, document::Kind::Rules, "api-rule", rule("carol"));
+    let errs = live(&doc, Some("api-rule")).unwrap_err();
+    assert_eq!(errs[0].path, "rules[1].then[0].trigger_survey_invitation.survey", "{errs:?}");
+    assert!(live(&doc, None).is_ok(), "a rule not being written is not re-checked");
+
+    document::put(&mut doc, document::Kind::Rules, "api-rule", rule("alice"));
+    assert!(live(&doc, Some("api-rule")).is_ok(), "admin");
+    doc["distributions"][0]["status"] = json!("paused");
+    let errs = live(&doc, Some("api-rule")).unwrap_err();
+    assert!(errs[0].message.contains("is paused"), "{errs:?}");
+    assert!(live(&doc, None).is_ok(), "pausing a distribution that rules use is allowed");
+    doc["distributions"][0]["status"] = json!("active");
+    doc["distributions"][0]["sender_account"] = json!("stopped");
+    let stopped = json!({"id": "stopped", "provider": "sandbox", "access_token": "t", "app_secret": "s"});
+    document::put(&mut doc, document::Kind::Accounts, "stopped", stopped);
+    let errs = live(&doc, Some("api-rule")).unwrap_err();
+    assert!(errs[0].message.contains("has failed"), "{errs:?}");
+
     let typo = json!({"id": "x", "on": "case_update", "then": [], "whne": {}});
-    assert!(parse_rule(&typo, "alice", &c, NOW).unwrap_err()[0]
-        .message
-        .contains("whne"));
+    document::put(&mut doc, document::Kind::Rules, "x", typo);
+    assert!(live(&doc, None).unwrap_err()[0].message.contains("whne"));
 }
 
 #[test]

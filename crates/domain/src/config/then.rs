@@ -268,12 +268,7 @@ fn parse_survey_action(
     if let Some((survey, dist)) = scope.check_target(&target, path, p) {
         scope.check_permission(survey, &join(path, "survey"), p);
         let dist_path = join(path, "distribution");
-        if dist.is_expired(scope.now) {
-            p.add(
-                &dist_path,
-                format!("distribution `{}` has expired", dist.id),
-            );
-        }
+        scope.check_sending(dist, &dist_path, p);
         let needs = match name {
             "send_survey_reminder" => dist.messages.reminder.is_none().then_some("reminder"),
             "send_thank_you_message" => dist.messages.thank_you.is_none().then_some("thank_you"),
