@@ -69,7 +69,14 @@ fn account_and_users() {
     let ids: Vec<(&str, Option<&str>, Role, &str)> = c
         .users
         .iter()
-        .map(|u| (u.id.as_str(), u.name.as_deref(), u.role, u.token.as_ref().map_or("", |t| t.expose())))
+        .map(|u| {
+            (
+                u.id.as_str(),
+                u.name.as_deref(),
+                u.role,
+                u.token.as_ref().map_or("", |t| t.expose()),
+            )
+        })
         .collect();
     assert_eq!(
         ids,

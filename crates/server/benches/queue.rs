@@ -74,13 +74,13 @@ async fn measure(stored: i64) -> anyhow::Result<(Duration, Duration)> {
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("queue.db").display());
     seed(&url, stored).await?;
-    let config =
+    let document =
         closeloop_domain::config::load_str(CONFIG, &|_| None, time::OffsetDateTime::now_utc())
             .map_err(|e| anyhow::anyhow!("{e:?}"))?
-            .config;
+            .document;
     let started = Instant::now();
     let running = app::start(StartOptions {
-        config,
+        document,
         database_url: url,
         listen: "127.0.0.1:0".parse()?,
         clock: Clock::real(),

@@ -72,7 +72,7 @@ pub async fn trigger_invitation(
     action: &SurveyAction,
     now: i64,
 ) -> Result<ActionTrace, StoreError> {
-    let config = &svc.config;
+    let config = svc.config();
     let (Some(distribution), Some(survey)) = (
         config.distribution(&action.target.distribution),
         config.survey(&action.target.survey),
@@ -472,7 +472,7 @@ async fn queue_message(
 /// names one the survey offers.
 fn message_language(svc: &AppState, invite: &InviteRow, action: &SurveyAction) -> String {
     let offered = |l: &closeloop_domain::language::Language| {
-        svc.config
+        svc.config()
             .survey(&invite.survey)
             .is_some_and(|s| s.offers(l))
     };
@@ -511,7 +511,7 @@ fn sender_account(
         .as_ref()
         .and_then(|c| c.account.as_deref());
     match conversation {
-        Some(id) if svc.config.account(id).is_some() => (id.to_string(), None),
+        Some(id) if svc.config().account(id).is_some() => (id.to_string(), None),
         Some(id) => (
             distribution_account.to_string(),
             Some(format!("conversation account {id:?} is not configured; sent from the distribution's account {distribution_account}")),

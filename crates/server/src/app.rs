@@ -5,15 +5,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use axum::Router;
 use closeloop_domain::config::Config;
 use closeloop_store::Store;
 use closeloop_whatsapp::client::CloudClient;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::clock::Clock;
+use crate::live::LiveConfig;
 use crate::metrics::Metrics;
 use crate::sandbox::Sandbox;
 use crate::{api, auth, ops, survey_page, webhook, worker};
@@ -23,8 +26,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// Everything a handler or worker needs.
 pub struct Services {
-    /// The loaded configuration.
-    pub config: Config,
+    /// The configuration in force (the file with the API's changes).
+    pub live: LiveConfig,
     /// The database.
     pub store: Store,
     /// Prometheus metrics.
@@ -45,6 +48,15 @@ pub struct Services {
     pub ingest: crate::ingest::Ingest,
     /// Exact per-account sending windows of this process.
     pub send_windows: crate::rate::SendWindows,
+    /// The OpenAPI document, set when the router is built from the same registrations.
+    pub openapi: std::sync::OnceLock<serde_json::Value>,
+}
+
+impl Services {
+    /// The configuration in force now.
+    pub fn config(&self) -> Arc<Config> {
+        self.live.get()
+    }
 }
 
 /// Shared handle to the services.
@@ -52,8 +64,9 @@ pub type AppState = Arc<Services>;
 
 /// How to start the service.
 pub struct StartOptions {
-    /// The configuration.
-    pub config: Config,
+    /// The config file as a document (`Loaded::document`); the changes made through the
+    /// API are applied over it.
+    pub document: serde_json::Value,
     /// The database URL.
     pub database_url: String,
     /// Where to listen.
@@ -76,15 +89,24 @@ pub struct Running {
 /// and the workers.
 ///
 /// # Errors
-/// When the database cannot be opened or migrated, or the address cannot be bound.
+/// When the database cannot be opened or migrated, the config with the API's changes does
+/// not load, the address is not loopback while no users are configured (the API would be
+/// open to the network), or it cannot be bound.
 pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
     let store = Store::open(&options.database_url).await?;
     store.migrate().await?;
+    let (live, warnings) = LiveConfig::open(options.document, &store, options.clock.now()).await?;
+    for warning in &warnings {
+        tracing::warn!(path = %warning.path, "{}", warning.message);
+    }
+    if live.get().users.is_empty() && !options.listen.ip().is_loopback() {
+        anyhow::bail!("refusing to listen on {} with no users configured: the API would be open to the network; add users to the config or listen on 127.0.0.1", options.listen);
+    }
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     let addr = listener.local_addr()?;
     let (ingest, ingest_queue) = crate::ingest::channel();
     let state: AppState = Arc::new(Services {
-        config: options.config,
+        live,
         store,
         metrics: Metrics::new(),
         clock: options.clock,
@@ -95,10 +117,14 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
         instance: crate::ids::new_id("proc"),
         ingest,
         send_windows: crate::rate::SendWindows::default(),
+        openapi: std::sync::OnceLock::new(),
     });
     state
         .store
-        .set_queue_rules(worker::schedule::queue_rules(&state), state.clock.now_ms())
+        .set_queue_rules(
+            worker::schedule::queue_rules(&state.config()),
+            state.clock.now_ms(),
+        )
         .await?;
     let (shutdown, stop) = watch::channel(false);
     let mut tasks = worker::spawn_all(&state, &stop);
@@ -146,68 +172,110 @@ impl Running {
     }
 }
 
-/// The HTTP router of the service (tests and the binary build the same one).
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route(
-            "/cases/{id}",
-            get(api::cases::get_case)
-                .put(api::cases::put_case)
-                .patch(api::cases::patch_case),
-        )
-        .route("/cases:batch", post(api::cases::batch))
-        .route("/cases/{id}/trace", get(api::trace::get_trace))
-        .route("/cases/{id}/messages", post(api::messages::create))
-        .route("/invites", get(api::invites::list))
-        .route("/invites/{id}", get(api::invites::get_one))
-        .route(
-            "/suppressions",
-            get(api::suppressions::list).post(api::suppressions::create),
-        )
-        .route(
-            "/suppressions/{phone}",
-            axum::routing::delete(api::suppressions::delete),
-        )
-        .route("/accounts", get(api::accounts::list))
-        .route("/accounts/{id}/resume", post(api::accounts::resume))
-        .route("/distributions", get(api::distributions::list))
-        .route("/distributions/{id}", get(api::distributions::get_one))
-        .route(
-            "/distributions/{id}/preview",
-            get(api::distributions::preview),
-        )
-        .route(
-            "/distributions/{id}/test",
-            post(api::distributions::test_send),
-        )
-        .route("/surveys", get(api::surveys::list))
-        .route("/surveys/{id}", get(api::surveys::get_one))
-        .route("/sandbox/messages", get(api::sandbox::list))
-        .route("/analytics", get(api::analytics::get_analytics))
-        .fallback(api::not_found)
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_token,
-        ));
-    Router::new()
+/// The `/api/v1` routes, each registered with its OpenAPI description.
+fn api_routes() -> OpenApiRouter<AppState> {
+    use api::{
+        accounts, analytics, cases, distributions, invites, messages, objects, openapi, sandbox,
+        suppressions, trace, users,
+    };
+    OpenApiRouter::new()
+        .routes(routes!(cases::get_case, cases::put_case, cases::patch_case))
+        .routes(routes!(cases::batch))
+        .routes(routes!(trace::get_trace))
+        .routes(routes!(messages::create))
+        .routes(routes!(invites::list))
+        .routes(routes!(invites::get_one))
+        .routes(routes!(suppressions::list, suppressions::create))
+        .routes(routes!(suppressions::get_one, suppressions::delete))
+        .routes(routes!(objects::list_surveys, objects::create_survey))
+        .routes(routes!(
+            objects::get_survey,
+            objects::put_survey,
+            objects::patch_survey,
+            objects::delete_survey
+        ))
+        .routes(routes!(
+            objects::list_distributions,
+            objects::create_distribution
+        ))
+        .routes(routes!(
+            objects::get_distribution,
+            objects::put_distribution,
+            objects::patch_distribution,
+            objects::delete_distribution
+        ))
+        .routes(routes!(distributions::preview))
+        .routes(routes!(distributions::test_send))
+        .routes(routes!(distributions::clone))
+        .routes(routes!(objects::list_rules, objects::create_rule))
+        .routes(routes!(
+            objects::get_rule,
+            objects::put_rule,
+            objects::patch_rule,
+            objects::delete_rule
+        ))
+        .routes(routes!(objects::list_accounts, objects::create_account))
+        .routes(routes!(
+            objects::get_account,
+            objects::put_account,
+            objects::patch_account,
+            objects::delete_account
+        ))
+        .routes(routes!(accounts::resume))
+        .routes(routes!(objects::list_users, objects::create_user))
+        .routes(routes!(
+            objects::get_user,
+            objects::put_user,
+            objects::patch_user,
+            objects::delete_user
+        ))
+        .routes(routes!(users::list, users::issue))
+        .routes(routes!(users::revoke))
+        .routes(routes!(sandbox::list))
+        .routes(routes!(analytics::get_analytics))
+        .routes(routes!(openapi::document))
+}
+
+/// The routes outside `/api/v1`: Meta's webhook, the survey pages, health and metrics.
+fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(webhook::verify, webhook::receive))
+        .routes(routes!(survey_page::show, survey_page::submit_form))
+        .routes(routes!(survey_page::submit_json))
+        .routes(routes!(
+            survey_page::unsubscribe_confirm,
+            survey_page::unsubscribe
+        ))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+}
+
+/// The HTTP router of the service (tests and the binary build the same one) and its
+/// OpenAPI document, both from the same route registrations.
+pub fn router_and_openapi(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let api =
+        api_routes()
+            .fallback(api::not_found)
+            .route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                auth::require_token,
+            ));
+    let (router, openapi) = OpenApiRouter::with_openapi(api::openapi::ApiDoc::openapi())
         .nest("/api/v1", api)
-        .route(
-            "/webhooks/whatsapp",
-            get(webhook::verify).post(webhook::receive),
-        )
-        .route(
-            "/s/{token}",
-            get(survey_page::show).post(survey_page::submit_form),
-        )
-        .route("/s/{token}/answers", post(survey_page::submit_json))
-        .route(
-            "/s/{token}/unsubscribe",
-            get(survey_page::unsubscribe_confirm).post(survey_page::unsubscribe),
-        )
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
+        .merge(public_routes())
+        .split_for_parts();
+    if let Ok(document) = serde_json::to_value(&openapi) {
+        let _ = state.openapi.set(document);
+    }
+    let router = router
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
+        .with_state(state);
+    (router, openapi)
+}
+
+/// The HTTP router of the service.
+pub fn router(state: AppState) -> Router {
+    router_and_openapi(state).0
 }

@@ -8,6 +8,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
+use closeloop_domain::config::{Config, Role, User};
+
 use crate::app::AppState;
 use crate::error::ApiError;
 
@@ -26,6 +28,19 @@ pub enum Caller {
 }
 
 impl Caller {
+    /// The user's id (`None` on an open API).
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Caller::Open => None,
+            Caller::User { id, .. } => Some(id),
+        }
+    }
+
+    /// Whether the caller has every right (an admin, or anyone on an open API).
+    pub fn is_admin(&self) -> bool {
+        matches!(self, Caller::Open | Caller::User { admin: true, .. })
+    }
+
     /// Whether the caller may read a survey's distributions, invites and analytics.
     pub fn can_view(&self, survey: &closeloop_domain::config::Survey) -> bool {
         match self {
@@ -50,7 +65,8 @@ pub async fn require_token(
     mut request: Request,
     next: Next,
 ) -> Response {
-    if state.config.users.is_empty() {
+    let config = state.config();
+    if config.users.is_empty() {
         request.extensions_mut().insert(Caller::Open);
         return next.run(request).await;
     }
@@ -64,25 +80,44 @@ pub async fn require_token(
         return ApiError::unauthorized("an Authorization: Bearer <token> header is required")
             .into_response();
     };
-    let Some(id) = user_for_token(&state, presented) else {
-        return ApiError::unauthorized("the token is not valid").into_response();
+    let user = match user_for_token(&state, &config, presented).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return ApiError::unauthorized("the token is not valid").into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
-    let admin = state
-        .config
-        .user(&id)
-        .is_some_and(|u| u.role == closeloop_domain::config::Role::Admin);
-    request.extensions_mut().insert(Caller::User { id, admin });
+    let caller = Caller::User {
+        admin: user.role == Role::Admin,
+        id: user.id.clone(),
+    };
+    request.extensions_mut().insert(caller);
     next.run(request).await
 }
 
-/// The id of the user holding `token`. Tokens are compared through their SHA-256 digests
-/// so the comparison time says nothing about the token.
-pub fn user_for_token(state: &AppState, token: &str) -> Option<String> {
+/// The SHA-256 digest of a token, hex: what is stored and looked up, never the token.
+pub fn token_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The user holding `token`: a token of the config file, or a live one issued through
+/// the API whose user still exists. Tokens are compared through their SHA-256 digests, so
+/// the comparison time says nothing about the token.
+///
+/// # Errors
+/// On database failure.
+pub async fn user_for_token(
+    state: &AppState,
+    config: &Config,
+    token: &str,
+) -> Result<Option<User>, closeloop_store::StoreError> {
     let presented = Sha256::digest(token.as_bytes());
-    state
-        .config
-        .users
-        .iter()
-        .find(|u| Sha256::digest(u.token.expose().as_bytes()) == presented)
-        .map(|u| u.id.clone())
+    let from_file = config.users.iter().find(|u| {
+        u.token
+            .as_ref()
+            .is_some_and(|t| Sha256::digest(t.expose().as_bytes()) == presented)
+    });
+    if let Some(user) = from_file {
+        return Ok(Some(user.clone()));
+    }
+    let issued = state.store.api_token_user(&hex::encode(presented)).await?;
+    Ok(issued.and_then(|id| config.user(&id).cloned()))
 }

@@ -13,6 +13,7 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     path: Option<String>,
+    details: Vec<serde_json::Value>,
 }
 
 impl ApiError {
@@ -22,6 +23,7 @@ impl ApiError {
             code,
             message: message.into(),
             path: None,
+            details: Vec::new(),
         }
     }
 
@@ -30,6 +32,21 @@ impl ApiError {
         let path = path.into();
         self.path = (!path.is_empty()).then_some(path);
         self
+    }
+
+    /// Every problem found, each `{"path","message"}`, when there is more than one.
+    pub fn with_details(mut self, details: Vec<serde_json::Value>) -> ApiError {
+        self.details = details;
+        self
+    }
+
+    /// 412: the `If-Match` precondition failed (someone else changed the object).
+    pub fn precondition_failed(message: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition_failed",
+            message,
+        )
     }
 
     /// 400: the request body or query is malformed.
@@ -96,6 +113,9 @@ impl ApiError {
         let mut error = json!({ "code": self.code, "message": self.message });
         if let Some(path) = &self.path {
             error["path"] = json!(path);
+        }
+        if !self.details.is_empty() {
+            error["details"] = json!(self.details);
         }
         json!({ "error": error })
     }

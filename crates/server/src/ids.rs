@@ -4,9 +4,14 @@ use rand::RngCore;
 
 /// A survey-link token: 128 bits from the OS-seeded CSPRNG, hex encoded (32 chars).
 pub fn survey_token() -> String {
-    let mut bytes = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
+    secret_hex(16)
+}
+
+/// `bytes` random bytes from the OS-seeded CSPRNG, hex encoded (API tokens use 32).
+pub fn secret_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut buffer);
+    hex::encode(buffer)
 }
 
 /// A new id with a readable prefix and 96 random bits (`inv_…`, `evt_…`, `msg_…`).

@@ -33,9 +33,9 @@ pub async fn handle(state: &AppState, message: &InboundEvent) -> Result<(), Stor
     };
     let now = state.clock.now_ms();
     let at = message.timestamp.map_or(now, |s| s.saturating_mul(1000));
+    let config = state.config();
     let account = message.phone_number_id.as_deref().and_then(|id| {
-        state
-            .config
+        config
             .accounts
             .iter()
             .find(|a| a.phone_number_id == id)
@@ -45,7 +45,7 @@ pub async fn handle(state: &AppState, message: &InboundEvent) -> Result<(), Stor
     for case_id in tx.cases_of_phone(phone.as_str(), OPEN_CASES).await? {
         conversation::record(&mut tx, &case_id, "inbound", text, account, at, now).await?;
     }
-    if !is_opt_out(&state.config.opt_out_words, text) {
+    if !is_opt_out(&state.config().opt_out_words, text) {
         tx.commit().await?;
         state.wake_events.notify_one();
         return Ok(());

@@ -9,11 +9,15 @@ use serde_json::json;
 use crate::app::AppState;
 
 /// `GET /healthz`: the process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process is up")))]
 pub async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
 /// `GET /readyz`: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "The database answers"), (status = 503, description = "It does not")))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if state.store.ping().await {
         (StatusCode::OK, Json(json!({"status": "ready"})))
@@ -26,6 +30,8 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// `GET /metrics`: Prometheus text format; gauges read from the database at scrape time.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     if let Ok(depth) = state.store.outbox_depth().await {
         state.metrics.outbox_depth.set(depth);

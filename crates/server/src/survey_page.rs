@@ -19,6 +19,7 @@ use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use crate::api::openapi::ErrorBody;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::parse_json;
@@ -93,14 +94,14 @@ impl Closed {
 }
 
 /// An invite whose survey can be shown, with what the page needs.
-struct Open<'a> {
+struct Open {
     invite: InviteRow,
-    survey: &'a Survey,
+    survey: Survey,
     language: Language,
 }
 
 /// Finds the invite of a token and checks it can be answered.
-async fn open<'a>(state: &'a AppState, token: &str) -> Result<Open<'a>, Closed> {
+async fn open(state: &AppState, token: &str) -> Result<Open, Closed> {
     let invite = match state.store.invite_by_token(token).await {
         Ok(Some(invite)) => invite,
         Ok(None) => return Err(Closed::Unknown),
@@ -109,15 +110,18 @@ async fn open<'a>(state: &'a AppState, token: &str) -> Result<Open<'a>, Closed> 
             return Err(Closed::Unavailable);
         }
     };
-    let survey = state.config.survey(&invite.survey).ok_or(Closed::Unknown)?;
+    let config = state.config();
+    let survey = config
+        .survey(&invite.survey)
+        .cloned()
+        .ok_or(Closed::Unknown)?;
     if invite.response_status == ResponseStatus::Completed {
         return Err(Closed::Completed);
     }
     if state.clock.now_ms() > invite.expires_at {
         return Err(Closed::Expired);
     }
-    let paused = state
-        .config
+    let paused = config
         .distribution(&invite.distribution)
         .is_some_and(|d| d.status != DistributionStatus::Active);
     if paused {
@@ -134,6 +138,10 @@ async fn open<'a>(state: &'a AppState, token: &str) -> Result<Open<'a>, Closed> 
 
 /// `GET /s/{token}`: shows the survey; the first view moves the invite to `opened` and
 /// the response to `survey_opened`.
+#[utoipa::path(get, path = "/s/{token}", tag = "survey page",
+    params(("token" = String, Path, description = "Survey link token")),
+    responses((status = 200, description = "The survey page (HTML)", content_type = "text/html", body = String),
+              (status = 404, description = "Unknown link"), (status = 410, description = "Expired link")))]
 pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     let open = match open(&state, &token).await {
         Ok(open) => open,
@@ -147,6 +155,10 @@ pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> R
 }
 
 /// `POST /s/{token}` (HTML form): saves answers; `_action=submit` submits.
+#[utoipa::path(post, path = "/s/{token}", tag = "survey page",
+    params(("token" = String, Path, description = "Survey link token")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "The form's answers"),
+    responses((status = 200, description = "The page again, or the thank-you page", content_type = "text/html", body = String)))]
 pub async fn submit_form(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -204,6 +216,12 @@ struct AnswersBody {
 }
 
 /// `POST /s/{token}/answers` `{"answers":{"score":5},"submit":true}`.
+#[utoipa::path(post, path = "/s/{token}/answers", tag = "survey page",
+    params(("token" = String, Path, description = "Survey link token")),
+    request_body(content = Value, description = "`{\"answers\":{\"score\":5},\"submit\":true}`"),
+    responses((status = 200, description = "Saved; the response status", body = Value),
+              (status = 409, description = "Already completed", body = ErrorBody),
+              (status = 422, description = "An answer is invalid (names the question)", body = ErrorBody)))]
 pub async fn submit_json(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -239,6 +257,9 @@ pub async fn submit_json(
 }
 
 /// `GET /s/{token}/unsubscribe`: asks for confirmation (a link preview must not opt out).
+#[utoipa::path(get, path = "/s/{token}/unsubscribe", tag = "survey page",
+    params(("token" = String, Path, description = "Survey link token")),
+    responses((status = 200, description = "Asks to confirm", content_type = "text/html", body = String)))]
 pub async fn unsubscribe_confirm(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -256,6 +277,9 @@ pub async fn unsubscribe_confirm(
 }
 
 /// `POST /s/{token}/unsubscribe`: suppresses the number and unsubscribes its open invites.
+#[utoipa::path(post, path = "/s/{token}/unsubscribe", tag = "survey page",
+    params(("token" = String, Path, description = "Survey link token")),
+    responses((status = 200, description = "Unsubscribed: the number is suppressed", content_type = "text/html", body = String)))]
 pub async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     let invite = match state.store.invite_by_token(&token).await {
         Ok(Some(invite)) => invite,
@@ -312,7 +336,7 @@ impl From<StoreError> for SaveError {
 /// two concurrent submits cannot both succeed); returns the new response status.
 async fn save(
     state: &AppState,
-    open: &Open<'_>,
+    open: &Open,
     submitted: &Map<String, Value>,
     submit: bool,
 ) -> Result<ResponseStatus, SaveError> {
@@ -325,7 +349,7 @@ async fn save(
     if invite.response_status == ResponseStatus::Completed {
         return Err(SaveError::Closed(Closed::Completed));
     }
-    let merged = answer::merge(open.survey, &invite.answers, submitted, submit)
+    let merged = answer::merge(&open.survey, &invite.answers, submitted, submit)
         .map_err(SaveError::Invalid)?;
     let status = answer::status_after_save(invite.response_status, &merged, submit);
     let partial_after_ms = serde_json::from_value::<InviteSettings>(invite.settings.clone())
@@ -344,7 +368,7 @@ async fn save(
     Ok(status)
 }
 
-async fn reread(state: &AppState, open: &Open<'_>) -> Map<String, Value> {
+async fn reread(state: &AppState, open: &Open) -> Map<String, Value> {
     match state.store.get_invite(&open.invite.id).await {
         Ok(Some(i)) => i.answers,
         _ => open.invite.answers.clone(),
@@ -381,12 +405,12 @@ async fn mark_opened(state: &AppState, invite: &InviteRow) -> Result<(), StoreEr
 }
 
 fn survey_form(
-    open: &Open<'_>,
+    open: &Open,
     answers: &Map<String, Value>,
     errors: &[AnswerError],
     notice: Option<&str>,
 ) -> String {
-    let survey = open.survey;
+    let survey = &open.survey;
     let questions: String = survey
         .questions
         .iter()

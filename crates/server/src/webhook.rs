@@ -12,11 +12,12 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use closeloop_domain::config::Account;
+use closeloop_domain::config::{Account, Config};
 use closeloop_whatsapp::signature;
 use closeloop_whatsapp::webhook::{self, WebhookEvent};
 use serde_json::json;
 
+use crate::api::openapi::ErrorBody;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::inbound;
@@ -26,6 +27,12 @@ use crate::status::apply_delivery_status;
 pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
 
 /// `GET /webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`.
+#[utoipa::path(get, path = "/webhooks/whatsapp", tag = "webhooks",
+    params(("hub.mode" = String, Query, description = "subscribe"),
+           ("hub.verify_token" = String, Query, description = "An account's verify_token"),
+           ("hub.challenge" = String, Query, description = "Echoed back")),
+    responses((status = 200, description = "The challenge", body = String),
+              (status = 403, description = "Wrong verify token", body = ErrorBody)))]
 pub async fn verify(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
@@ -35,7 +42,7 @@ pub async fn verify(
     let challenge = params.get("hub.challenge");
     let known = token.is_some_and(|t| {
         state
-            .config
+            .config()
             .accounts
             .iter()
             .filter_map(|a| a.verify_token.as_ref())
@@ -51,11 +58,17 @@ pub async fn verify(
 }
 
 /// `POST /webhooks/whatsapp`.
+#[utoipa::path(post, path = "/webhooks/whatsapp", tag = "webhooks",
+    params(("X-Hub-Signature-256" = String, Header, description = "sha256=<hex HMAC-SHA256 of the body with the app secret>")),
+    request_body(content = Value, description = "Meta's webhook payload (statuses and messages)"),
+    responses((status = 200, description = "Processed", body = Value),
+              (status = 401, description = "Bad or missing signature; nothing processed", body = ErrorBody)))]
 pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     let payload = webhook::parse(&body);
+    let config = state.config();
     let accounts = match &payload {
-        Ok(p) => named_accounts(&state, p),
+        Ok(p) => named_accounts(&config, p),
         Err(_) => Ok(Vec::new()),
     };
     let Ok(accounts) = accounts else {
@@ -71,7 +84,7 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     };
     let signed = if accounts.is_empty() {
         state
-            .config
+            .config()
             .accounts
             .iter()
             .any(|a| signature::verify(a.app_secret.expose().as_bytes(), &body, signature))
@@ -122,7 +135,7 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
 
 /// The configured accounts a payload names; Err when it names one we do not have.
 fn named_accounts<'a>(
-    state: &'a AppState,
+    config: &'a Config,
     payload: &closeloop_whatsapp::wire::WebhookPayload,
 ) -> Result<Vec<&'a Account>, ()> {
     let ids: BTreeSet<&str> = payload
@@ -135,8 +148,7 @@ fn named_accounts<'a>(
         .collect();
     ids.into_iter()
         .map(|id| {
-            state
-                .config
+            config
                 .accounts
                 .iter()
                 .find(|a| a.phone_number_id == id)

@@ -133,7 +133,7 @@ async fn start() -> Fixture {
             .unwrap_or_else(|e| panic!("test config invalid: {e:?}"));
     let dir = tempfile::tempdir().expect("temp dir");
     let running = app::start(StartOptions {
-        config: loaded.config,
+        document: loaded.document,
         database_url: format!("sqlite://{}", dir.path().join("a.db").display()),
         listen: "127.0.0.1:0".parse().expect("addr"),
         clock: Clock::real(),

@@ -10,6 +10,7 @@
 mod accounts;
 mod analytics;
 mod cases;
+mod config_changes;
 mod conversation;
 mod error;
 mod events;
@@ -29,6 +30,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 pub use accounts::AccountHealth;
 pub use analytics::{AnalyticsQuery, AnalyticsRow, GroupBy};
 pub use cases::{CaseChange, StoredCase};
+pub use config_changes::{ApiToken, ConfigChange};
 pub use conversation::{LastInbound, NewConversationMessage};
 pub use error::StoreError;
 pub use events::{CaseEvent, EventRow, NewEvent};

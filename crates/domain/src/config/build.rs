@@ -255,7 +255,11 @@ fn user(u: &RawUser, path: &str, p: &mut Problems) -> Option<User> {
         id: id?,
         name: u.name.clone(),
         role: u.role.unwrap_or(Role::Member),
-        token: u.token.clone().filter(|t| !t.trim().is_empty()).map(Secret::new),
+        token: u
+            .token
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .map(Secret::new),
     })
 }
 
@@ -718,13 +722,11 @@ fn rule_scope<'a>(scope: &Scope<'a>, r: &'a RawRule, validation: &Validation<'_>
             expiry: true,
             sending_state: false,
         },
-        Validation::Live { checked_rule, .. } if r.id.as_deref() == *checked_rule => {
-            TargetChecks {
-                permission: true,
-                expiry: true,
-                sending_state: true,
-            }
-        }
+        Validation::Live { checked_rule, .. } if r.id.as_deref() == *checked_rule => TargetChecks {
+            permission: true,
+            expiry: true,
+            sending_state: true,
+        },
         Validation::Live { .. } => TargetChecks::default(),
     };
     Scope {

@@ -182,10 +182,9 @@ pub fn split_errors(
     let mut others = Vec::new();
     for e in errors {
         match e.path.strip_prefix(&prefix) {
-            Some(rest) if rest.is_empty() || rest.starts_with('.') => own.push(ConfigError::new(
-                rest.trim_start_matches('.'),
-                e.message,
-            )),
+            Some(rest) if rest.is_empty() || rest.starts_with('.') => {
+                own.push(ConfigError::new(rest.trim_start_matches('.'), e.message))
+            }
             _ => others.push(e),
         }
     }
@@ -201,7 +200,10 @@ mod tests {
     #[test]
     fn put_replaces_in_place_or_appends_and_remove_takes_out() {
         let mut doc = json!({"rules": [{"id": "a"}, {"id": "b"}]});
-        assert_eq!(put(&mut doc, Kind::Rules, "a", json!({"id": "a", "x": 1})), 0);
+        assert_eq!(
+            put(&mut doc, Kind::Rules, "a", json!({"id": "a", "x": 1})),
+            0
+        );
         assert_eq!(put(&mut doc, Kind::Rules, "c", json!({"id": "c"})), 2);
         assert_eq!(doc["rules"][0]["x"], 1);
         assert_eq!(find(&doc, Kind::Rules, "c").map(|(i, _)| i), Some(2));
@@ -218,12 +220,18 @@ mod tests {
     #[test]
     fn secrets_are_hidden_and_kept_when_left_out() {
         let stored = json!({"id": "wa", "access_token": "t", "app_secret": "s", "api_base": "x"});
-        assert_eq!(public(Kind::Accounts, &stored), json!({"id": "wa", "api_base": "x"}));
+        assert_eq!(
+            public(Kind::Accounts, &stored),
+            json!({"id": "wa", "api_base": "x"})
+        );
         let mut replacement = json!({"id": "wa", "app_secret": "new", "api_base": "y"});
         keep_secrets(Kind::Accounts, &stored, &mut replacement);
         assert_eq!(replacement["access_token"], "t");
         assert_eq!(replacement["app_secret"], "new");
-        assert_eq!(public(Kind::Users, &json!({"id": "u", "token": "x"})), json!({"id": "u"}));
+        assert_eq!(
+            public(Kind::Users, &json!({"id": "u", "token": "x"})),
+            json!({"id": "u"})
+        );
     }
 
     #[test]
@@ -238,6 +246,9 @@ mod tests {
         let own: Vec<_> = own.iter().map(|e| e.path.as_str()).collect();
         let others: Vec<_> = others.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(own, vec!["messages.invitation", ""]);
-        assert_eq!(others, vec!["distributions[10].survey", "rules[0].then[0].survey"]);
+        assert_eq!(
+            others,
+            vec!["distributions[10].survey", "rules[0].then[0].survey"]
+        );
     }
 }

@@ -36,6 +36,9 @@ pub struct Loaded {
     pub config: Config,
     /// Lint warnings (the config is usable).
     pub warnings: Vec<ConfigError>,
+    /// The config as a JSON document (after `${NAME}` substitution): what the management
+    /// API edits (see [`document`]).
+    pub document: serde_json::Value,
 }
 
 /// Loads a config from YAML text. `env` resolves `${NAME}`; `now` decides whether
@@ -50,13 +53,20 @@ pub fn load_str(
     now: OffsetDateTime,
 ) -> Result<Loaded, Vec<ConfigError>> {
     let text = env::substitute(yaml, env)?;
-    let raw: raw::RawConfig = if text.trim().is_empty() {
-        raw::RawConfig::default()
-    } else {
-        let de = serde_yaml_ng::Deserializer::from_str(&text);
-        serde_path_to_error::deserialize(de).map_err(|e| vec![shape_error(&e)])?
-    };
-    finish(raw, now, &Validation::File)
+    if text.trim().is_empty() {
+        return finish(
+            raw::RawConfig::default(),
+            serde_json::json!({}),
+            now,
+            &Validation::File,
+        );
+    }
+    let de = serde_yaml_ng::Deserializer::from_str(&text);
+    let raw: raw::RawConfig =
+        serde_path_to_error::deserialize(de).map_err(|e| vec![shape_error(&e)])?;
+    let document =
+        serde_yaml_ng::from_str(&text).map_err(|e| vec![ConfigError::new("", e.to_string())])?;
+    finish(raw, document, now, &Validation::File)
 }
 
 /// How the rules of a config are checked (see [`load_document`]).
@@ -89,11 +99,12 @@ pub fn load_document(
 ) -> Result<Loaded, Vec<ConfigError>> {
     let raw: raw::RawConfig =
         serde_path_to_error::deserialize(doc).map_err(|e| vec![shape_error(&e)])?;
-    finish(raw, now, validation)
+    finish(raw, doc.clone(), now, validation)
 }
 
 fn finish(
     raw: raw::RawConfig,
+    document: serde_json::Value,
     now: OffsetDateTime,
     validation: &Validation<'_>,
 ) -> Result<Loaded, Vec<ConfigError>> {
@@ -103,23 +114,11 @@ fn finish(
         return Err(problems.0);
     }
     let warnings = lint::lint_rules(&config.rules);
-    Ok(Loaded { config, warnings })
-}
-
-/// Parses config YAML (after `${NAME}` substitution) into the JSON document form that
-/// [`load_document`] takes and the management API edits.
-///
-/// # Errors
-/// A missing variable or a YAML syntax error.
-pub fn document_from_yaml(
-    yaml: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<serde_json::Value, Vec<ConfigError>> {
-    let text = env::substitute(yaml, env)?;
-    if text.trim().is_empty() {
-        return Ok(serde_json::json!({}));
-    }
-    serde_yaml_ng::from_str(&text).map_err(|e| vec![ConfigError::new("", e.to_string())])
+    Ok(Loaded {
+        config,
+        warnings,
+        document,
+    })
 }
 
 /// A serde error as a config error. serde_yaml_ng prefixes its message with its own (shorter)

@@ -611,7 +611,7 @@ fn live(doc: &serde_json::Value, rule: Option<&str>) -> Result<Loaded, Vec<Confi
 
 #[test]
 fn a_rule_written_live_is_checked_as_its_author_and_others_are_not() {
-    let mut doc = document_from_yaml(BASE, &env).unwrap();
+    let mut doc = load(BASE).unwrap().document;
     let rule = |author: &str| {
         json!({
             "id": "api-rule", "author": author, "on": "case_update",
@@ -621,22 +621,35 @@ fn a_rule_written_live_is_checked_as_its_author_and_others_are_not() {
     };
     document::put(&mut doc, document::Kind::Rules, "api-rule", rule("bob"));
     let loaded = live(&doc, Some("api-rule")).unwrap();
-    assert_eq!(loaded.config.rules.last().map(|r| r.author.as_str()), Some("bob"));
+    assert_eq!(
+        loaded.config.rules.last().map(|r| r.author.as_str()),
+        Some("bob")
+    );
 
     document::put(&mut doc, document::Kind::Rules, "api-rule", rule("carol"));
     let errs = live(&doc, Some("api-rule")).unwrap_err();
-    assert_eq!(errs[0].path, "rules[1].then[0].trigger_survey_invitation.survey", "{errs:?}");
-    assert!(live(&doc, None).is_ok(), "a rule not being written is not re-checked");
+    assert_eq!(
+        errs[0].path, "rules[1].then[0].trigger_survey_invitation.survey",
+        "{errs:?}"
+    );
+    assert!(
+        live(&doc, None).is_ok(),
+        "a rule not being written is not re-checked"
+    );
 
     document::put(&mut doc, document::Kind::Rules, "api-rule", rule("alice"));
     assert!(live(&doc, Some("api-rule")).is_ok(), "admin");
     doc["distributions"][0]["status"] = json!("paused");
     let errs = live(&doc, Some("api-rule")).unwrap_err();
     assert!(errs[0].message.contains("is paused"), "{errs:?}");
-    assert!(live(&doc, None).is_ok(), "pausing a distribution that rules use is allowed");
+    assert!(
+        live(&doc, None).is_ok(),
+        "pausing a distribution that rules use is allowed"
+    );
     doc["distributions"][0]["status"] = json!("active");
     doc["distributions"][0]["sender_account"] = json!("stopped");
-    let stopped = json!({"id": "stopped", "provider": "sandbox", "access_token": "t", "app_secret": "s"});
+    let stopped =
+        json!({"id": "stopped", "provider": "sandbox", "access_token": "t", "app_secret": "s"});
     document::put(&mut doc, document::Kind::Accounts, "stopped", stopped);
     let errs = live(&doc, Some("api-rule")).unwrap_err();
     assert!(errs[0].message.contains("has failed"), "{errs:?}");

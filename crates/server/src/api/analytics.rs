@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::api::openapi::ErrorBody;
 use crate::app::AppState;
 use crate::error::ApiError;
 
@@ -53,6 +54,15 @@ pub struct AnalyticsParams {
 }
 
 /// `GET /api/v1/analytics?survey=&distribution=&group_by=&from=&to=`.
+#[utoipa::path(get, path = "/analytics", tag = "analytics",
+    params(("survey" = String, Query, description = "Survey id"),
+           ("distribution" = Option<String>, Query, description = "Only this distribution"),
+           ("group_by" = Option<String>, Query, description = "agent, case_type, region, queue, language or day"),
+           ("from" = Option<String>, Query, description = "RFC 3339, inclusive"),
+           ("to" = Option<String>, Query, description = "RFC 3339, exclusive")),
+    responses((status = 200, description = "Rows of counts, response rate, CSAT and NPS; CSV with Accept: text/csv", body = Value),
+              (status = 400, description = "Bad query", body = ErrorBody),
+              (status = 403, description = "Needs view_distribution", body = ErrorBody)))]
 pub async fn get_analytics(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -65,13 +75,13 @@ pub async fn get_analytics(
         .as_deref()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ApiError::bad_request("invalid_query", "survey is required").at("survey"))?;
-    let survey = state.config.survey(survey_id).ok_or_else(|| {
+    let config = state.config();
+    let survey = config.survey(survey_id).ok_or_else(|| {
         ApiError::bad_request("invalid_query", format!("unknown survey {survey_id:?}")).at("survey")
     })?;
     crate::api::access::require_view(&caller, survey)?;
     if let Some(d) = params.distribution.as_deref() {
-        if state
-            .config
+        if config
             .distribution(d)
             .is_none_or(|dist| dist.survey != survey.id)
         {

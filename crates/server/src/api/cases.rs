@@ -12,6 +12,7 @@ use closeloop_domain::case::Case;
 use serde_json::{json, Value};
 
 use crate::api::invites::invite_json;
+use crate::api::openapi::ErrorBody;
 use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
@@ -21,6 +22,12 @@ use crate::extract::{from_value, parse_json};
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// `PUT /api/v1/cases/{id}`: upsert the full case state.
+#[utoipa::path(put, path = "/cases/{id}", tag = "cases",
+    params(("id" = String, Path, description = "Case id"), ("Idempotency-Key" = Option<String>, Header, description = "Same key within 24 h: the first answer, nothing done again")),
+    request_body(content = Value, description = "The full case state (SPEC §5.1)"),
+    responses((status = 202, description = "Changed: `{event_id, changed}`", body = Value),
+              (status = 200, description = "Unchanged: `{changed: []}`", body = Value),
+              (status = 400, description = "Malformed, with the field path", body = ErrorBody)))]
 pub async fn put_case(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -38,6 +45,13 @@ pub async fn put_case(
 }
 
 /// `PATCH /api/v1/cases/{id}`: a JSON merge patch (RFC 7396) of the stored case.
+#[utoipa::path(patch, path = "/cases/{id}", tag = "cases",
+    params(("id" = String, Path, description = "Case id")),
+    request_body(content = Value, description = "A JSON merge patch (RFC 7396) of the case"),
+    responses((status = 202, description = "Changed", body = Value),
+              (status = 200, description = "Unchanged", body = Value),
+              (status = 400, description = "Malformed, with the field path", body = ErrorBody),
+              (status = 404, description = "No such case", body = ErrorBody)))]
 pub async fn patch_case(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -73,6 +87,10 @@ pub async fn patch_case(
 
 /// `POST /api/v1/cases:batch`: NDJSON, one case per line, applied in one transaction;
 /// malformed lines are rejected with their line number while the others are accepted.
+#[utoipa::path(post, path = "/cases:batch", tag = "cases",
+    request_body(content = String, content_type = "application/x-ndjson", description = "One case per line"),
+    responses((status = 202, description = "Per-line results (line numbers of rejected lines)", body = Value),
+              (status = 413, description = "Too large", body = ErrorBody)))]
 pub async fn batch(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("invalid_body", "the body is not UTF-8 NDJSON"))?;
@@ -126,6 +144,10 @@ pub async fn batch(State(state): State<AppState>, body: Bytes) -> Result<Respons
 }
 
 /// `GET /api/v1/cases/{id}`: the state, queue and invites of a case.
+#[utoipa::path(get, path = "/cases/{id}", tag = "cases",
+    params(("id" = String, Path, description = "Case id")),
+    responses((status = 200, description = "State, invites, queue", body = Value),
+              (status = 404, description = "No such case", body = ErrorBody)))]
 pub async fn get_case(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -5,15 +5,19 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::{Extension, Json};
 use closeloop_domain::case::{Case, Profile};
-use closeloop_domain::config::MessageKind;
+use closeloop_domain::config::document::{self, Kind};
+use closeloop_domain::config::{Distribution, MessageKind, Survey};
 use closeloop_domain::language::Language;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::access::{require_edit, require_view};
+use crate::api::openapi::ErrorBody;
+use crate::api::resources::{self, written_response};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -30,6 +34,15 @@ pub struct PreviewQuery {
 }
 
 /// `GET /api/v1/distributions/{id}/preview?message=invitation&language=es&case_id=`.
+#[utoipa::path(get, path = "/distributions/{id}/preview", tag = "distributions",
+    params(("id" = String, Path, description = "Distribution id"),
+           ("message" = Option<String>, Query, description = "invitation (default), reminder or thank_you"),
+           ("language" = Option<String>, Query, description = "A survey language (default: the survey's default)"),
+           ("case_id" = Option<String>, Query, description = "Fill from this stored case (default: sample values)")),
+    responses((status = 200, description = "The rendered text as WhatsApp would show it", body = Value),
+              (status = 403, description = "Needs view_distribution", body = ErrorBody),
+              (status = 404, description = "No such distribution or case", body = ErrorBody),
+              (status = 422, description = "No such message or language", body = ErrorBody)))]
 pub async fn preview(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -38,10 +51,10 @@ pub async fn preview(
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let (distribution, survey) = lookup(&state, &id)?;
-    require_view(&caller, survey)?;
+    require_view(&caller, &survey)?;
     let kind = message_kind(query.message.as_deref())?;
-    let template = TemplateSnapshot::from(message_template(distribution, kind)?);
-    let language = survey_language(survey, query.language.as_deref())?;
+    let template = TemplateSnapshot::from(message_template(&distribution, kind)?);
+    let language = survey_language(&survey, query.language.as_deref())?;
     let (case, from_case) = match &query.case_id {
         Some(case_id) => (
             state
@@ -97,33 +110,20 @@ fn sample_case() -> Case {
     }
 }
 
-/// The distribution with that id and its survey.
-fn lookup<'a>(
-    state: &'a AppState,
-    id: &str,
-) -> Result<
-    (
-        &'a closeloop_domain::config::Distribution,
-        &'a closeloop_domain::config::Survey,
-    ),
-    ApiError,
-> {
-    let distribution = state
-        .config
+/// The distribution with that id and its survey, as in force now.
+fn lookup(state: &AppState, id: &str) -> Result<(Distribution, Survey), ApiError> {
+    let config = state.config();
+    let distribution = config
         .distribution(id)
         .ok_or_else(|| ApiError::not_found("distribution", id))?;
-    let survey = state
-        .config
+    let survey = config
         .survey(&distribution.survey)
         .ok_or_else(|| ApiError::not_found("survey", &distribution.survey))?;
-    Ok((distribution, survey))
+    Ok((distribution.clone(), survey.clone()))
 }
 
 /// The survey language asked for (default: the survey's default language).
-fn survey_language(
-    survey: &closeloop_domain::config::Survey,
-    asked: Option<&str>,
-) -> Result<Language, ApiError> {
+fn survey_language(survey: &Survey, asked: Option<&str>) -> Result<Language, ApiError> {
     let Some(asked) = asked else {
         return Ok(survey.default_language.clone());
     };
@@ -141,7 +141,7 @@ fn survey_language(
 
 /// The distribution's template for a message kind.
 fn message_template(
-    distribution: &closeloop_domain::config::Distribution,
+    distribution: &Distribution,
     kind: MessageKind,
 ) -> Result<&closeloop_domain::config::MessageTemplate, ApiError> {
     distribution.messages.get(kind).ok_or_else(|| {
@@ -171,61 +171,6 @@ fn message_kind(name: Option<&str>) -> Result<MessageKind, ApiError> {
     }
 }
 
-/// `GET /api/v1/distributions`: the distributions of the surveys the caller may see.
-pub async fn list(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-) -> Result<Json<Value>, ApiError> {
-    let mut items = Vec::new();
-    for d in &state.config.distributions {
-        if state
-            .config
-            .survey(&d.survey)
-            .is_some_and(|s| caller.can_view(s))
-        {
-            items.push(distribution_json(&state, d).await?);
-        }
-    }
-    Ok(Json(json!({"items": items, "next_cursor": null})))
-}
-
-/// `GET /api/v1/distributions/{id}`.
-pub async fn get_one(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let (distribution, survey) = lookup(&state, &id)?;
-    require_view(&caller, survey)?;
-    Ok(Json(distribution_json(&state, distribution).await?))
-}
-
-/// A distribution with its derived state: `expired` past `expires_at`, `failed` when its
-/// sender account was stopped (with the reason).
-async fn distribution_json(
-    state: &AppState,
-    d: &closeloop_domain::config::Distribution,
-) -> Result<Value, ApiError> {
-    let mut value = serde_json::to_value(d).map_err(ApiError::internal)?;
-    let health = state.store.account_health().await?;
-    let stopped = health
-        .iter()
-        .find(|h| h.account == d.sender_account && !h.healthy);
-    let (status, reason) = if let Some(h) = stopped {
-        ("failed".to_string(), h.reason.clone())
-    } else if d.is_expired(state.clock.now()) {
-        ("expired".to_string(), None)
-    } else {
-        (
-            value["status"].as_str().unwrap_or("active").to_string(),
-            None,
-        )
-    };
-    value["status"] = json!(status);
-    value["status_reason"] = json!(reason);
-    Ok(value)
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TestSend {
@@ -235,6 +180,12 @@ struct TestSend {
 }
 
 /// `POST /api/v1/distributions/{id}/test` `{"to":"+…","message":"invitation","language":"es"}`.
+#[utoipa::path(post, path = "/distributions/{id}/test", tag = "distributions",
+    params(("id" = String, Path, description = "Distribution id")),
+    request_body(content = Value, description = "`{to, message, language}`"),
+    responses((status = 202, description = "A test invite was queued; analytics exclude it", body = Value),
+              (status = 403, description = "Needs edit_distribution", body = ErrorBody),
+              (status = 422, description = "Bad number, message or language; or suppressed", body = ErrorBody)))]
 pub async fn test_send(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -243,13 +194,13 @@ pub async fn test_send(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let request: TestSend = parse_json(&body)?;
     let (distribution, survey) = lookup(&state, &id)?;
-    require_edit(&caller, survey)?;
+    require_edit(&caller, &survey)?;
     let to = closeloop_domain::phone::E164::parse(&request.to, None).map_err(|e| {
         ApiError::unprocessable("invalid_recipient", format!("not an E.164 number: {e}")).at("to")
     })?;
     let kind = message_kind(request.message.as_deref())?;
-    message_template(distribution, kind)?;
-    let language = survey_language(survey, request.language.as_deref())?;
+    message_template(&distribution, kind)?;
+    let language = survey_language(&survey, request.language.as_deref())?;
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
     if tx
@@ -265,8 +216,8 @@ pub async fn test_send(
     let invite_id = crate::actions::queue_test(
         &mut tx,
         &state,
-        distribution,
-        survey,
+        &distribution,
+        &survey,
         kind,
         &language,
         &to,
@@ -283,4 +234,62 @@ pub async fn test_send(
             json!({"invite_id": invite_id, "message": kind_name(kind), "language": language.as_str(), "to": to.as_str(), "test": true}),
         ),
     ))
+}
+
+/// Body of a clone: the new id (default: `{id}-copy`, numbered when taken).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloneRequest {
+    /// The copy's id.
+    id: Option<String>,
+}
+
+/// `POST /api/v1/distributions/{id}/clone` `{"id":"…"}` (optional): a `draft` copy with a
+/// new id — the source document's "test with a dedicated distribution, then clone it for
+/// the real audience".
+///
+/// # Errors
+/// 404, 403 without `edit_distribution`, 409 when the id is taken.
+#[utoipa::path(post, path = "/distributions/{id}/clone", tag = "distributions",
+    params(("id" = String, Path, description = "Distribution to copy")),
+    request_body(content = CloneRequest, description = "Optional: the copy's id"),
+    responses((status = 201, description = "The draft copy, with an ETag header", body = Value),
+              (status = 403, description = "Needs edit_distribution on the survey", body = ErrorBody),
+              (status = 404, description = "No such distribution", body = ErrorBody),
+              (status = 409, description = "The id is taken", body = ErrorBody)))]
+pub async fn clone(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: CloneRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        CloneRequest::default()
+    } else {
+        parse_json(&body)?
+    };
+    let snapshot = state.live.snapshot();
+    let (_, source) = document::find(&snapshot.document, Kind::Distributions, &id)
+        .ok_or_else(|| ApiError::not_found("distribution", &id))?;
+    let new_id = match request.id {
+        Some(new_id) => new_id,
+        None => (1..)
+            .map(|n| match n {
+                1 => format!("{id}-copy"),
+                n => format!("{id}-copy-{n}"),
+            })
+            .find(|candidate| {
+                document::find(&snapshot.document, Kind::Distributions, candidate).is_none()
+            })
+            .unwrap_or_else(|| format!("{id}-copy")),
+    };
+    let mut copy = source.clone();
+    if let Some(map) = copy.as_object_mut() {
+        map.insert("id".into(), json!(new_id));
+        map.insert("status".into(), json!("draft"));
+    }
+    let body = serde_json::to_vec(&copy).map_err(ApiError::internal)?;
+    let written = resources::create(&state, &caller, Kind::Distributions, &headers, &body).await?;
+    Ok(written_response(StatusCode::CREATED, written))
 }

@@ -2,12 +2,15 @@
 //! sender account and send history of invites (shape of SPEC §5.1).
 
 use axum::extract::{Path, Query, State};
-use axum::Json;
+use axum::{Extension, Json};
+use closeloop_domain::config::Config;
 use closeloop_store::{InviteFilter, InviteRow, MessageRow};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::api::openapi::{ErrorBody, ObjectList};
 use crate::app::AppState;
+use crate::auth::Caller;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
 
@@ -23,8 +26,17 @@ pub struct ListQuery {
 }
 
 /// `GET /api/v1/invites?case_id=&distribution=&status=&cursor=&limit=`.
+#[utoipa::path(get, path = "/invites", tag = "invites",
+    params(("case_id" = Option<String>, Query, description = "Only this case's"),
+           ("distribution" = Option<String>, Query, description = "Only this distribution's"),
+           ("status" = Option<String>, Query, description = "Only this invite status"),
+           ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+           ("limit" = Option<i64>, Query, description = "1–1000, default 100")),
+    responses((status = 200, description = "Invites of the surveys the caller may see", body = ObjectList),
+              (status = 400, description = "Bad query", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
@@ -53,8 +65,14 @@ pub async fn list(
         })
         .await?;
     let more = rows.len() as i64 > limit;
+    let config = state.config();
     let mut items = Vec::new();
-    for invite in rows.iter().take(limit as usize) {
+    // Visibility is applied within the page, so a page can hold fewer than `limit`.
+    for invite in rows
+        .iter()
+        .take(limit as usize)
+        .filter(|i| may_see(&caller, &config, i))
+    {
         let messages = state.store.invite_messages(&invite.id).await?;
         items.push(invite_json(&state, invite, &messages));
     }
@@ -67,8 +85,14 @@ pub async fn list(
 }
 
 /// `GET /api/v1/invites/{id}`.
+#[utoipa::path(get, path = "/invites/{id}", tag = "invites",
+    params(("id" = String, Path, description = "Invite id")),
+    responses((status = 200, description = "The invite with its send history (SPEC §5.1)", body = Value),
+              (status = 403, description = "Needs view_distribution on its survey", body = ErrorBody),
+              (status = 404, description = "No such invite", body = ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let invite = state
@@ -76,8 +100,23 @@ pub async fn get_one(
         .get_invite(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("invite", &id))?;
+    if !may_see(&caller, &state.config(), &invite) {
+        return Err(ApiError::forbidden(format!(
+            "reading invite {id} needs view_distribution on survey {}",
+            invite.survey
+        )));
+    }
     let messages = state.store.invite_messages(&invite.id).await?;
     Ok(Json(invite_json(&state, &invite, &messages)))
+}
+
+/// Whether the caller may read an invite: `view_distribution` on its survey (a survey no
+/// longer configured: admins only).
+fn may_see(caller: &Caller, config: &Config, invite: &InviteRow) -> bool {
+    match config.survey(&invite.survey) {
+        Some(survey) => caller.can_view(survey),
+        None => caller.is_admin(),
+    }
 }
 
 /// The public JSON of an invite with its send history.
@@ -130,6 +169,6 @@ fn message_json(m: &MessageRow) -> Value {
 pub fn survey_link(state: &AppState, token: &str) -> String {
     format!(
         "{}/s/{token}",
-        state.config.public_url.trim_end_matches('/')
+        state.config().public_url.trim_end_matches('/')
     )
 }

@@ -7,6 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::api::openapi::ErrorBody;
 use crate::app::AppState;
 use crate::conversation;
 use crate::error::ApiError;
@@ -30,6 +31,12 @@ enum Direction {
 }
 
 /// `POST /api/v1/cases/{id}/messages` `{"direction","text","at","account"}`.
+#[utoipa::path(post, path = "/cases/{id}/messages", tag = "cases",
+    params(("id" = String, Path, description = "Case id")),
+    request_body(content = Value, description = "`{direction, text, at, account}`"),
+    responses((status = 202, description = "Recorded", body = Value),
+              (status = 400, description = "Malformed", body = ErrorBody),
+              (status = 404, description = "No such case", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -43,7 +50,7 @@ pub async fn create(
         );
     }
     if let Some(account) = &message.account {
-        if state.config.account(account).is_none() {
+        if state.config().account(account).is_none() {
             return Err(ApiError::unprocessable(
                 "unknown_account",
                 format!("no account {account:?}"),

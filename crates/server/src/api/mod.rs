@@ -7,10 +7,13 @@ pub mod cases;
 pub mod distributions;
 pub mod invites;
 pub mod messages;
+pub mod objects;
+pub mod openapi;
+pub mod resources;
 pub mod sandbox;
 pub mod suppressions;
-pub mod surveys;
 pub mod trace;
+pub mod users;
 
 use crate::error::ApiError;
 

@@ -7,6 +7,8 @@ use serde_json::{json, Value};
 use crate::app::AppState;
 
 /// `GET /api/v1/sandbox/messages`.
+#[utoipa::path(get, path = "/sandbox/messages", tag = "sandbox",
+    responses((status = 200, description = "What the sandbox provider \"sent\", as the customer would see it", body = Value)))]
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
     Json(json!({"items": state.sandbox.messages(), "next_cursor": null}))
 }

@@ -4,13 +4,16 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::Json;
+use axum::{Extension, Json};
 use closeloop_domain::phone::E164;
 use closeloop_store::Suppression;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::api::access::require_admin;
+use crate::api::openapi::{ErrorBody, ObjectList};
 use crate::app::AppState;
+use crate::auth::Caller;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
 use crate::extract::parse_json;
@@ -24,6 +27,8 @@ struct NewSuppression {
 }
 
 /// `GET /api/v1/suppressions`.
+#[utoipa::path(get, path = "/suppressions", tag = "suppressions",
+    responses((status = 200, description = "Numbers never messaged", body = ObjectList)))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let items: Vec<Value> = state
         .store
@@ -36,6 +41,10 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError
 }
 
 /// `POST /api/v1/suppressions` `{"phone","reason","account"}`.
+#[utoipa::path(post, path = "/suppressions", tag = "suppressions",
+    request_body(content = Value, description = "`{phone, reason, account}`"),
+    responses((status = 201, description = "Suppressed", body = Value),
+              (status = 422, description = "Not an E.164 number, or unknown account", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     body: Bytes,
@@ -45,7 +54,7 @@ pub async fn create(
         ApiError::unprocessable("invalid_phone", format!("not an E.164 number: {e}")).at("phone")
     })?;
     if let Some(account) = &request.account {
-        if state.config.account(account).is_none() {
+        if state.config().account(account).is_none() {
             return Err(ApiError::unprocessable(
                 "unknown_account",
                 format!("no account {account:?}"),
@@ -66,18 +75,53 @@ pub async fn create(
 }
 
 /// `DELETE /api/v1/suppressions/{phone}`.
+#[utoipa::path(delete, path = "/suppressions/{phone}", tag = "suppressions",
+    params(("phone" = String, Path, description = "E.164 number")),
+    responses((status = 204, description = "The number may be messaged again"),
+              (status = 403, description = "Needs the admin role", body = ErrorBody),
+              (status = 404, description = "Not suppressed", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(phone): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let normalized = E164::parse(&phone, None)
-        .map(|p| p.as_str().to_string())
-        .unwrap_or(phone.clone());
+    require_admin(&caller, "removing a suppression")?;
+    let normalized = normalize(&phone);
     if state.store.remove_suppression(&normalized).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("suppression", &phone))
     }
+}
+
+/// `GET /api/v1/suppressions/{phone}`.
+///
+/// # Errors
+/// 404 when the number is not suppressed.
+#[utoipa::path(get, path = "/suppressions/{phone}", tag = "suppressions",
+    params(("phone" = String, Path, description = "E.164 number")),
+    responses((status = 200, description = "The suppression", body = Value),
+              (status = 404, description = "Not suppressed", body = ErrorBody)))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(phone): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let normalized = normalize(&phone);
+    state
+        .store
+        .list_suppressions()
+        .await?
+        .iter()
+        .find(|s| s.phone == normalized)
+        .map(|s| Json(suppression_json(s)))
+        .ok_or_else(|| ApiError::not_found("suppression", &phone))
+}
+
+/// The E.164 form of a number in a path, or the text as given.
+fn normalize(phone: &str) -> String {
+    E164::parse(phone, None)
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|_| phone.to_string())
 }
 
 fn suppression_json(s: &Suppression) -> Value {

@@ -5,11 +5,16 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::{json, Value};
 
+use crate::api::openapi::ErrorBody;
 use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
 
 /// `GET /api/v1/cases/{id}/trace`.
+#[utoipa::path(get, path = "/cases/{id}/trace", tag = "cases",
+    params(("id" = String, Path, description = "Case id")),
+    responses((status = 200, description = "Every event: rules, conditions with the values seen, actions with outcome and reason", body = Value),
+              (status = 404, description = "No such case", body = ErrorBody)))]
 pub async fn get_trace(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -33,8 +33,8 @@ pub async fn run(
     } else {
         config_file::load_text(EMBEDDED_CONFIG)
     };
-    let mut config = match loaded {
-        Ok(l) => l.config,
+    let loaded = match loaded {
+        Ok(l) => l,
         Err(e) => {
             for line in e.lines(config_path) {
                 eprintln!("{line}");
@@ -48,14 +48,16 @@ pub async fn run(
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener_probe.local_addr()?;
     drop(listener_probe);
-    config.public_url = format!("http://{addr}");
-    let sandbox_account = config
+    let mut document = loaded.document;
+    document["public_url"] = serde_json::json!(format!("http://{addr}"));
+    let sandbox_account = loaded
+        .config
         .accounts
         .first()
         .map(|a| (a.phone_number_id.clone(), a.app_secret.expose().to_string()))
         .context("the demo config has no account")?;
     let running = app::start(StartOptions {
-        config,
+        document,
         database_url: database_url.clone(),
         listen: addr,
         clock: Clock::accelerated(DEMO_SPEED),

@@ -4,8 +4,6 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::bail;
-
 use crate::app::{self, StartOptions};
 use crate::clock::Clock;
 use crate::config_file;
@@ -24,11 +22,8 @@ pub async fn run(config: &Path, database: &str, listen: SocketAddr) -> anyhow::R
     for warning in &loaded.warnings {
         tracing::warn!(path = %warning.path, "{}", warning.message);
     }
-    if loaded.config.users.is_empty() && !listen.ip().is_loopback() {
-        bail!("refusing to listen on {listen} with no users configured: the API would be open to the network; add users to the config or listen on 127.0.0.1");
-    }
     let running = app::start(StartOptions {
-        config: loaded.config,
+        document: loaded.document,
         database_url: database.to_string(),
         listen,
         clock: Clock::real(),

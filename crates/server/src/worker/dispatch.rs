@@ -6,6 +6,7 @@
 //! between the provider's answer and that write leaves the message leased; when the
 //! lease expires it is sent again (the one duplicate window SPEC §4.10 allows).
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use closeloop_domain::config::{Account, ProviderKind};
@@ -33,23 +34,44 @@ const PAIR_RATE_WAIT_MS: i64 = 6_000;
 /// messages of neighbouring slots into one window at Meta.
 const PACING_MARGIN: f64 = 1.05;
 
-/// Runs one dispatcher loop per configured account until `stop`.
-pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
+/// Runs one dispatcher loop per configured account until `stop`; accounts added through
+/// the API get their loop when the config changes.
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut loops = JoinSet::new();
-    for account in state.config.accounts.iter().map(|a| a.id.clone()) {
-        loops.spawn(account_loop(state.clone(), account, stop.clone()));
+    let mut running: HashSet<String> = HashSet::new();
+    let mut changes = state.live.subscribe();
+    loop {
+        for account in state.config().accounts.iter().map(|a| a.id.clone()) {
+            if running.insert(account.clone()) {
+                loops.spawn(account_loop(state.clone(), account, stop.clone()));
+            }
+        }
+        tokio::select! {
+            Some(Ok(ended)) = loops.join_next() => { running.remove(&ended); }
+            changed = changes.changed() => {
+                if changed.is_err() { break; }
+            }
+            _ = stop.wait_for(|s| *s) => break,
+        }
     }
     while loops.join_next().await.is_some() {}
 }
 
-async fn account_loop(state: AppState, account_id: String, mut stop: watch::Receiver<bool>) {
-    let Some(account) = state.config.account(&account_id).cloned() else {
-        return;
-    };
+/// Sends the account's messages until `stop` or until the account is removed from the
+/// config; returns its id. Re-reads the account every round, so a changed token or rate
+/// applies at once.
+async fn account_loop(
+    state: AppState,
+    account_id: String,
+    mut stop: watch::Receiver<bool>,
+) -> String {
     loop {
         if *stop.borrow() {
-            return;
+            return account_id;
         }
+        let Some(account) = state.config().account(&account_id).cloned() else {
+            return account_id;
+        };
         let round = dispatch_round(&state, &account).await;
         let wait = match round {
             Ok(0) => idle_wait(&state, &account_id).await,
@@ -60,7 +82,7 @@ async fn account_loop(state: AppState, account_id: String, mut stop: watch::Rece
             }
         };
         if super::idle(&state.wake_dispatch, wait, &mut stop).await {
-            return;
+            return account_id;
         }
     }
 }

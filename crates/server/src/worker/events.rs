@@ -125,13 +125,13 @@ async fn process_event(
     };
     let outcomes = match (&event.kind, &event.rule_id) {
         (EventKind::Scheduled, Some(rule_id)) => state
-            .config
+            .config()
             .rules
             .iter()
             .filter(|r| &r.id == rule_id)
             .map(|r| engine::evaluate_rule(r, &ctx))
             .collect(),
-        _ => engine::evaluate(&state.config.rules, &ctx),
+        _ => engine::evaluate(&state.config().rules, &ctx),
     };
     state
         .metrics

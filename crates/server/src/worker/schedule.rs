@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use closeloop_domain::config::Config;
 use closeloop_domain::rule::Trigger;
 use closeloop_store::{QueueRules, StoreError};
 use tokio::sync::watch;
@@ -21,9 +22,9 @@ const TICK: Duration = Duration::from_millis(250);
 const MIN_REAL_TICK: Duration = Duration::from_millis(20);
 
 /// The queue rules of the config, by queue.
-pub fn queue_rules(state: &AppState) -> QueueRules {
+pub fn queue_rules(config: &Config) -> QueueRules {
     let mut rules = QueueRules::new();
-    for rule in &state.config.rules {
+    for rule in &config.rules {
         if let Trigger::Queue { queue, every } = &rule.on {
             let every_ms =
                 i64::try_from(every.as_secs().saturating_mul(1000)).unwrap_or(i64::MAX / 4);

@@ -211,7 +211,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = format!("sqlite://{}", dir.path().join("test.db").display());
     let running = app::start(StartOptions {
-        config: loaded.config,
+        document: loaded.document,
         database_url,
         listen: "127.0.0.1:0".parse().expect("addr"),
         clock: Clock::real(),

@@ -1,0 +1,609 @@
+//! The management API over the config (SPEC §5): list, read, create, replace, merge-patch
+//! and delete surveys, distributions, rules, accounts and users.
+//!
+//! Objects are read and written in the config file's own form (what `closeloop check`
+//! validates), without secrets. A write edits the live document and loads all of it again
+//! (the §3.3 validation of the file); only a document that loads is stored and put in
+//! force. Problems in the object written answer 422 with the field's path inside it;
+//! problems the change causes elsewhere (a distribution naming a survey being deleted)
+//! answer 409 with that object's path. `ETag` / `If-Match` keep two operators from
+//! overwriting each other.
+
+use axum::http::header::{ETAG, IF_MATCH};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use closeloop_domain::config::document::{self, Kind};
+use closeloop_domain::config::{load_document, ConfigError, Validation};
+use closeloop_store::{AccountHealth, StoreTx};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::api::access::{can_read, require_read, require_write};
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::clock::rfc3339;
+use crate::error::ApiError;
+use crate::live::{failed_accounts, Snapshot};
+
+/// Fields the API adds when reading an object; a write ignores them, so what was read can
+/// be sent back.
+fn derived_fields(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Distributions => &["state", "state_reason"],
+        Kind::Accounts => &[
+            "healthy",
+            "unhealthy_reason",
+            "unhealthy_code",
+            "unhealthy_since",
+        ],
+        Kind::Surveys | Kind::Users | Kind::Rules => &[],
+    }
+}
+
+/// What a write does besides changing the config, in the same transaction.
+pub enum Effect {
+    /// Store a new API token's digest for a user.
+    IssueToken {
+        /// Token id.
+        id: String,
+        /// The user.
+        user: String,
+        /// SHA-256 of the token, hex.
+        digest: String,
+    },
+    /// Revoke every token of a user (the user is deleted).
+    RevokeTokens {
+        /// The user.
+        user: String,
+    },
+}
+
+impl Effect {
+    /// Applies the effect inside the write's transaction.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn apply(&self, tx: &mut StoreTx, now: i64) -> Result<(), ApiError> {
+        match self {
+            Effect::IssueToken { id, user, digest } => {
+                tx.insert_api_token(id, user, digest, now).await?;
+            }
+            Effect::RevokeTokens { user } => {
+                tx.revoke_api_tokens(user, None, now).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A new API token: shown once, stored as its digest.
+pub struct IssuedToken {
+    /// Its id (to revoke it).
+    pub id: String,
+    /// The user it is for.
+    pub user: String,
+    /// The token itself (256 random bits).
+    pub token: String,
+}
+
+impl IssuedToken {
+    /// A fresh token for `user`.
+    pub fn new(user: &str) -> IssuedToken {
+        IssuedToken {
+            id: crate::ids::new_id("tok"),
+            user: user.to_owned(),
+            token: format!("cl_{}", crate::ids::secret_hex(32)),
+        }
+    }
+
+    /// Storing its digest.
+    pub fn effect(&self) -> Effect {
+        Effect::IssueToken {
+            id: self.id.clone(),
+            user: self.user.clone(),
+            digest: crate::auth::token_digest(&self.token),
+        }
+    }
+}
+
+/// A write that was stored and is in force.
+pub struct Written {
+    /// The object as the API shows it.
+    pub body: Value,
+    /// Its new `ETag`.
+    pub etag: String,
+    /// Lint warnings of the config after the write.
+    pub warnings: Vec<ConfigError>,
+}
+
+/// The strong `ETag` of an object: its API revision and a digest of what is stored
+/// (secrets included, so changing only a secret changes it; the digest does not reveal
+/// them).
+pub fn etag(revision: i64, item: &Value) -> String {
+    let digest = Sha256::digest(item.to_string().as_bytes());
+    format!("\"{revision}-{}\"", &hex::encode(digest)[..16])
+}
+
+fn etag_header(etag: &str) -> HeaderValue {
+    HeaderValue::from_str(etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+}
+
+/// The `If-Match` check: absent, `*` or one of the listed tags.
+fn check_if_match(headers: &HeaderMap, current: Option<&str>) -> Result<(), ApiError> {
+    let Some(wanted) = headers.get(IF_MATCH) else {
+        return Ok(());
+    };
+    let wanted = wanted.to_str().map_err(|_| {
+        ApiError::bad_request("invalid_header", "If-Match is not valid text").at("If-Match")
+    })?;
+    let matches = match current {
+        None => false,
+        Some(current) => wanted
+            .split(',')
+            .map(str::trim)
+            .any(|w| w == "*" || w == current || w.strip_prefix("W/") == Some(current)),
+    };
+    if matches {
+        Ok(())
+    } else {
+        Err(ApiError::precondition_failed(
+            "the object changed since you read it (If-Match does not match its ETag); read it again and retry",
+        ))
+    }
+}
+
+/// The object as the API shows it: the config form without secrets, plus derived state.
+fn representation(
+    state: &AppState,
+    snapshot: &Snapshot,
+    kind: Kind,
+    item: &Value,
+    health: &[AccountHealth],
+) -> Value {
+    let mut out = document::public(kind, item);
+    let id = document::id_of(item).unwrap_or_default();
+    let Some(map) = out.as_object_mut() else {
+        return out;
+    };
+    match kind {
+        Kind::Distributions => {
+            if let Some(d) = snapshot.config.distribution(id) {
+                let stopped = health
+                    .iter()
+                    .find(|h| h.account == d.sender_account && !h.healthy);
+                let (derived, reason) = if let Some(h) = stopped {
+                    ("failed", h.reason.clone())
+                } else if d.is_expired(state.clock.now()) {
+                    ("expired", None)
+                } else {
+                    (status_name(d.status), None)
+                };
+                map.insert("status".into(), json!(status_name(d.status)));
+                map.insert("state".into(), json!(derived));
+                map.insert("state_reason".into(), json!(reason));
+            }
+        }
+        Kind::Accounts => {
+            let h = health.iter().find(|h| h.account == id);
+            map.insert("healthy".into(), json!(h.is_none_or(|h| h.healthy)));
+            map.insert(
+                "unhealthy_reason".into(),
+                json!(h.and_then(|h| h.reason.clone())),
+            );
+            map.insert("unhealthy_code".into(), json!(h.and_then(|h| h.error_code)));
+            map.insert(
+                "unhealthy_since".into(),
+                json!(h.filter(|h| !h.healthy).map(|h| rfc3339(h.changed_at))),
+            );
+        }
+        Kind::Surveys | Kind::Users | Kind::Rules => {}
+    }
+    out
+}
+
+fn status_name(status: closeloop_domain::config::DistributionStatus) -> &'static str {
+    use closeloop_domain::config::DistributionStatus;
+    match status {
+        DistributionStatus::Draft => "draft",
+        DistributionStatus::Active => "active",
+        DistributionStatus::Paused => "paused",
+    }
+}
+
+/// `GET /{kind}`: the objects the caller may see.
+///
+/// # Errors
+/// On database failure.
+pub async fn list(state: &AppState, caller: &Caller, kind: Kind) -> Result<Json<Value>, ApiError> {
+    let snapshot = state.live.snapshot();
+    let health = state.store.account_health().await?;
+    let items: Vec<Value> = document::items(&snapshot.document, kind)
+        .iter()
+        .filter(|item| {
+            document::id_of(item).is_some_and(|id| can_read(caller, &snapshot.config, kind, id))
+        })
+        .map(|item| representation(state, &snapshot, kind, item, &health))
+        .collect();
+    Ok(Json(json!({"items": items, "next_cursor": null})))
+}
+
+/// `GET /{kind}/{id}` with its `ETag`.
+///
+/// # Errors
+/// 404, 403 without the permission to see it.
+pub async fn get_one(
+    state: &AppState,
+    caller: &Caller,
+    kind: Kind,
+    id: &str,
+) -> Result<Response, ApiError> {
+    let snapshot = state.live.snapshot();
+    let (_, item) = document::find(&snapshot.document, kind, id)
+        .ok_or_else(|| ApiError::not_found(kind.singular(), id))?;
+    require_read(caller, &snapshot.config, kind, id)?;
+    let health = state.store.account_health().await?;
+    let body = representation(state, &snapshot, kind, item, &health);
+    let tag = etag(snapshot.revision(kind, id), item);
+    Ok(([(ETAG, etag_header(&tag))], Json(body)).into_response())
+}
+
+/// The object a write body describes: a JSON object without the derived fields, its `id`
+/// the path's (or, on create, its own).
+fn parse_item(kind: Kind, body: &[u8], path_id: Option<&str>) -> Result<Value, ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    let Value::Object(mut map) = value else {
+        return Err(ApiError::bad_request(
+            "invalid_json",
+            format!("a {} is a JSON object", kind.singular()),
+        ));
+    };
+    for field in derived_fields(kind) {
+        map.remove(*field);
+    }
+    match (path_id, map.get("id")) {
+        (Some(path_id), Some(Value::String(id))) if id != path_id => {
+            return Err(ApiError::bad_request(
+                "id_mismatch",
+                format!("the body's id {id:?} is not the path's {path_id:?}"),
+            )
+            .at("id"))
+        }
+        (Some(path_id), None) => {
+            map.insert("id".into(), json!(path_id));
+        }
+        (None, Some(Value::String(id))) if !id.trim().is_empty() => {}
+        (None, _) => {
+            return Err(ApiError::unprocessable(
+                "invalid_config",
+                format!("a {} needs a non-empty string id", kind.singular()),
+            )
+            .at("id"))
+        }
+        _ => {}
+    }
+    Ok(Value::Object(map))
+}
+
+/// Kind-specific filling of a written object: surveys default to the caller as owner,
+/// rules record the caller as their author, users cannot be given a token in the body.
+fn prepare(
+    kind: Kind,
+    caller: &Caller,
+    item: &mut Map<String, Value>,
+    stored: Option<&Value>,
+) -> Result<(), ApiError> {
+    match kind {
+        Kind::Surveys if !item.contains_key("owner") => {
+            let owner = stored
+                .and_then(|s| s.get("owner"))
+                .cloned()
+                .or_else(|| caller.user_id().map(|me| json!(me)));
+            if let Some(owner) = owner {
+                item.insert("owner".into(), owner);
+            }
+        }
+        Kind::Rules => match caller.user_id() {
+            Some(me) => {
+                item.insert("author".into(), json!(me));
+            }
+            None => {
+                item.remove("author");
+            }
+        },
+        Kind::Users => {
+            if item.contains_key("token") {
+                return Err(ApiError::unprocessable(
+                    "invalid_config",
+                    "API tokens are issued by the service (POST /users/{id}/tokens), not chosen",
+                )
+                .at("token"));
+            }
+        }
+        Kind::Surveys | Kind::Accounts | Kind::Distributions => {}
+    }
+    Ok(())
+}
+
+/// Validation errors as an API error: 422 at the written object's field, 409 when the
+/// change breaks another object.
+fn invalid(errors: Vec<ConfigError>, kind: Kind, index: Option<usize>) -> ApiError {
+    let details: Vec<Value> = errors
+        .iter()
+        .map(|e| json!({"path": e.path, "message": e.message}))
+        .collect();
+    let (own, others) = match index {
+        Some(i) => document::split_errors(errors, kind, i),
+        None => (Vec::new(), errors),
+    };
+    let more = |n: usize| {
+        if n > 1 {
+            format!(" (and {} more problem(s), see details)", n - 1)
+        } else {
+            String::new()
+        }
+    };
+    let error = if let Some(first) = own.first() {
+        ApiError::unprocessable(
+            "invalid_config",
+            format!("{}{}", first.message, more(own.len() + others.len())),
+        )
+        .at(first.path.clone())
+    } else if let Some(first) = others.first() {
+        ApiError::conflict(
+            "breaks_config",
+            format!(
+                "this change would break {}: {}{}",
+                first.path,
+                first.message,
+                more(others.len())
+            ),
+        )
+        .at(first.path.clone())
+    } else {
+        ApiError::unprocessable("invalid_config", "the config is not valid")
+    };
+    error.with_details(details)
+}
+
+/// Puts (`Some`) or deletes (`None`) one object: checks `If-Match` and the caller's right,
+/// validates the whole document, stores the change with its effects in one transaction
+/// and puts the new config in force.
+///
+/// # Errors
+/// 412, 403, 404 (replace or delete of a missing object), 409 (create of an existing
+/// one, or a change that breaks another object), 422 (the object is invalid).
+#[allow(clippy::too_many_arguments)]
+pub async fn write(
+    state: &AppState,
+    caller: &Caller,
+    kind: Kind,
+    id: &str,
+    item: Option<Value>,
+    headers: &HeaderMap,
+    create: bool,
+    effects: &[Effect],
+) -> Result<Written, ApiError> {
+    let _writer = state.live.write_lock().await;
+    let snapshot = state.live.snapshot();
+    let existing = document::find(&snapshot.document, kind, id).map(|(_, v)| v);
+    match (create, existing) {
+        (true, Some(_)) => {
+            return Err(ApiError::conflict(
+                "already_exists",
+                format!("{} {id:?} already exists", kind.singular()),
+            )
+            .at("id"))
+        }
+        (false, None) => return Err(ApiError::not_found(kind.singular(), id)),
+        _ => {}
+    }
+    let current_tag = existing.map(|v| etag(snapshot.revision(kind, id), v));
+    check_if_match(headers, current_tag.as_deref())?;
+    require_write(caller, &snapshot.config, kind, id, item.as_ref())?;
+
+    let mut doc = snapshot.document.clone();
+    let index = match &item {
+        Some(v) => Some(document::put(&mut doc, kind, id, v.clone())),
+        None => {
+            document::remove(&mut doc, kind, id);
+            None
+        }
+    };
+    let failed = failed_accounts(&state.store).await?;
+    let checked_rule = (kind == Kind::Rules && item.is_some()).then_some(id);
+    let loaded = load_document(
+        &doc,
+        state.clock.now(),
+        &Validation::Live {
+            checked_rule,
+            failed_accounts: &failed,
+        },
+    )
+    .map_err(|errors| invalid(errors, kind, index))?;
+
+    let now = state.clock.now_ms();
+    let stored = item.as_ref().map(Value::to_string);
+    let mut tx = state.store.begin().await?;
+    let revision = tx
+        .record_config_change(kind.key(), id, stored.as_deref(), now, caller.user_id())
+        .await?;
+    for effect in effects {
+        effect.apply(&mut tx, now).await?;
+    }
+    tx.commit().await?;
+
+    let queue_rules_before = crate::worker::schedule::queue_rules(&snapshot.config);
+    let next = snapshot.next(loaded.config, doc, (kind, id, revision));
+    let queue_rules_after = crate::worker::schedule::queue_rules(&next.config);
+    let health = state.store.account_health().await?;
+    let (body, tag) = match &item {
+        Some(v) => (
+            representation(state, &next, kind, v, &health),
+            etag(revision, v),
+        ),
+        None => (Value::Null, String::new()),
+    };
+    state.live.replace(next);
+    if queue_rules_before != queue_rules_after {
+        state.store.set_queue_rules(queue_rules_after, now).await?;
+    }
+    state.wake_dispatch.notify_waiters();
+    tracing::info!(kind = kind.key(), %id, revision, deleted = item.is_none(), "config changed through the API");
+    Ok(Written {
+        body,
+        etag: tag,
+        warnings: loaded.warnings,
+    })
+}
+
+/// The answer to a stored write: the object, its `ETag` and any lint warnings.
+pub fn written_response(status: StatusCode, written: Written) -> Response {
+    let mut body = written.body;
+    if !written.warnings.is_empty() {
+        if let Some(map) = body.as_object_mut() {
+            map.insert(
+                "warnings".into(),
+                json!(written
+                    .warnings
+                    .iter()
+                    .map(|w| json!({"path": w.path, "message": w.message}))
+                    .collect::<Vec<_>>()),
+            );
+        }
+    }
+    (status, [(ETAG, etag_header(&written.etag))], Json(body)).into_response()
+}
+
+/// `POST /{kind}`. A new user gets a first API token, in the answer only.
+///
+/// # Errors
+/// As [`write`], and 400 for a body that is not a JSON object.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    kind: Kind,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Written, ApiError> {
+    let mut item = parse_item(kind, body, None)?;
+    if let Some(map) = item.as_object_mut() {
+        prepare(kind, caller, map, None)?;
+    }
+    let id = document::id_of(&item).unwrap_or_default().to_owned();
+    let issued = (kind == Kind::Users).then(|| IssuedToken::new(&id));
+    let effects: Vec<Effect> = issued.iter().map(IssuedToken::effect).collect();
+    let mut written = write(
+        state,
+        caller,
+        kind,
+        &id,
+        Some(item),
+        headers,
+        true,
+        &effects,
+    )
+    .await?;
+    if let (Some(issued), Some(map)) = (issued, written.body.as_object_mut()) {
+        map.insert("token".into(), json!(issued.token));
+        map.insert("token_id".into(), json!(issued.id));
+    }
+    Ok(written)
+}
+
+/// `PUT /{kind}/{id}`: replaces the object; secrets left out are kept.
+///
+/// # Errors
+/// As [`write`].
+pub async fn replace(
+    state: &AppState,
+    caller: &Caller,
+    kind: Kind,
+    id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let mut item = parse_item(kind, body, Some(id))?;
+    let snapshot = state.live.snapshot();
+    let stored = document::find(&snapshot.document, kind, id).map(|(_, v)| v);
+    if let Some(map) = item.as_object_mut() {
+        prepare(kind, caller, map, stored)?;
+    }
+    if let Some(stored) = stored {
+        document::keep_secrets(kind, stored, &mut item);
+    }
+    let written = write(state, caller, kind, id, Some(item), headers, false, &[]).await?;
+    Ok(written_response(StatusCode::OK, written))
+}
+
+/// `PATCH /{kind}/{id}`: a JSON merge patch (RFC 7396) of the object, e.g.
+/// `{"status":"paused"}` on a distribution.
+///
+/// # Errors
+/// As [`write`].
+pub async fn patch(
+    state: &AppState,
+    caller: &Caller,
+    kind: Kind,
+    id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let patch: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    if !patch.is_object() {
+        return Err(ApiError::bad_request(
+            "invalid_json",
+            "a merge patch is a JSON object",
+        ));
+    }
+    if patch.get("id").is_some_and(|v| v.as_str() != Some(id)) {
+        return Err(ApiError::bad_request("id_mismatch", "the id cannot be changed").at("id"));
+    }
+    if kind == Kind::Users && patch.get("token").is_some() {
+        return Err(ApiError::unprocessable(
+            "invalid_config",
+            "API tokens are issued by the service (POST /users/{id}/tokens), not chosen",
+        )
+        .at("token"));
+    }
+    let snapshot = state.live.snapshot();
+    let (_, stored) = document::find(&snapshot.document, kind, id)
+        .ok_or_else(|| ApiError::not_found(kind.singular(), id))?;
+    let mut item = stored.clone();
+    json_patch::merge(&mut item, &patch);
+    if let Some(map) = item.as_object_mut() {
+        for field in derived_fields(kind) {
+            map.remove(*field);
+        }
+        if kind == Kind::Rules {
+            prepare(kind, caller, map, Some(stored))?;
+        }
+    }
+    let written = write(state, caller, kind, id, Some(item), headers, false, &[]).await?;
+    Ok(written_response(StatusCode::OK, written))
+}
+
+/// `DELETE /{kind}/{id}`.
+///
+/// # Errors
+/// As [`write`]: 409 when other objects still use it.
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    kind: Kind,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let effects = match kind {
+        Kind::Users => vec![Effect::RevokeTokens {
+            user: id.to_owned(),
+        }],
+        _ => Vec::new(),
+    };
+    write(state, caller, kind, id, None, headers, false, &effects).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
