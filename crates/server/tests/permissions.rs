@@ -9,41 +9,6 @@ use std::time::Duration;
 use common::*;
 use serde_json::{json, Value};
 
-const ALICE: &str = "alice-token-0123456789";
-const BOB: &str = "bob-token-0123456789";
-const CAROL: &str = "carol-token-0123456789";
-const DAVE: &str = "dave-token-0123456789";
-
-fn with_users(text: String) -> String {
-    let users = format!(
-        "users:\n  - {{ id: alice, name: Alice, role: admin, token: {ALICE} }}\n  - {{ id: bob, role: member, token: {BOB} }}\n  - {{ id: carol, role: member, token: {CAROL} }}\n  - {{ id: dave, role: member, token: {DAVE} }}\n"
-    );
-    text.replacen("accounts:\n", &format!("{users}accounts:\n"), 1).replacen(
-        "    owner: alice\n",
-        "    owner: alice\n    shared_with: [ { user: bob, permission: view_distribution }, { user: carol, permission: edit_distribution } ]\n",
-        1,
-    )
-}
-
-async fn call(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = app.http.request(method, app.api(path));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn view_reads_edit_tests_and_no_share_sees_nothing() {
     let app = spawn_app_with(Options {

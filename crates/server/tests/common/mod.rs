@@ -193,6 +193,8 @@ pub struct TestApp {
     pub mock: MockCloud,
     pub http: reqwest::Client,
     running: Option<Running>,
+    document: Value,
+    database_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -210,14 +212,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             .unwrap_or_else(|e| panic!("test config invalid: {e:?}"));
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let running = app::start(StartOptions {
-        document: loaded.document,
-        database_url,
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        clock: Clock::real(),
-    })
-    .await
-    .expect("service starts");
+    let running = start_service(loaded.document.clone(), &database_url).await;
     let url = running.url();
     mock.set_webhook_url(&format!("{url}/webhooks/whatsapp"));
     TestApp {
@@ -225,8 +220,21 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         mock,
         http: reqwest::Client::new(),
         running: Some(running),
+        document: loaded.document,
+        database_url,
         _dir: dir,
     }
+}
+
+async fn start_service(document: Value, database_url: &str) -> Running {
+    app::start(StartOptions {
+        document,
+        database_url: database_url.to_string(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        clock: Clock::real(),
+    })
+    .await
+    .expect("service starts")
 }
 
 impl TestApp {
@@ -325,6 +333,18 @@ impl TestApp {
         .unwrap_or_else(|| panic!("the invite of {case_id} did not reach {status}"))
     }
 
+    /// Stops the service and starts it again on the same database and config file.
+    pub async fn restart(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+        let running = start_service(self.document.clone(), &self.database_url).await;
+        self.url = running.url();
+        self.mock
+            .set_webhook_url(&format!("{}/webhooks/whatsapp", self.url));
+        self.running = Some(running);
+    }
+
     pub async fn stop(mut self) {
         if let Some(running) = self.running.take() {
             running.stop().await;
@@ -357,4 +377,41 @@ where
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+// Users of the permission tests: alice is an admin and owns the survey; bob holds
+// view_distribution, carol edit_distribution, dave nothing.
+pub const ALICE: &str = "alice-token-0123456789";
+pub const BOB: &str = "bob-token-0123456789";
+pub const CAROL: &str = "carol-token-0123456789";
+pub const DAVE: &str = "dave-token-0123456789";
+
+pub fn with_users(text: String) -> String {
+    let users = format!(
+        "users:\n  - {{ id: alice, name: Alice, role: admin, token: {ALICE} }}\n  - {{ id: bob, role: member, token: {BOB} }}\n  - {{ id: carol, role: member, token: {CAROL} }}\n  - {{ id: dave, role: member, token: {DAVE} }}\n"
+    );
+    text.replacen("accounts:\n", &format!("{users}accounts:\n"), 1).replacen(
+        "    owner: alice\n",
+        "    owner: alice\n    shared_with: [ { user: bob, permission: view_distribution }, { user: carol, permission: edit_distribution } ]\n",
+        1,
+    )
+}
+
+pub async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = app.http.request(method, app.api(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
