@@ -109,7 +109,10 @@ async fn the_document_covers_every_route_and_every_route_it_names_is_served() {
             .unwrap();
         let status = response.status().as_u16();
         let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert_ne!(status, 405, "{method} {path} is in the document but not routed");
+        assert_ne!(
+            status, 405,
+            "{method} {path} is in the document but not routed"
+        );
         let message = body["error"]["message"].as_str().unwrap_or("");
         assert!(
             !(status == 404 && message.starts_with("path ")),

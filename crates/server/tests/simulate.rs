@@ -8,7 +8,12 @@ use common::*;
 use serde_json::json;
 
 fn closeloop(args: &[&str]) -> Output {
+    closeloop_in(&std::env::temp_dir(), args)
+}
+
+fn closeloop_in(dir: &std::path::Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_closeloop"))
+        .current_dir(dir)
         .args(args)
         .env("WA_TOKEN", TOKEN)
         .env("WA_APP_SECRET", APP_SECRET)
@@ -50,16 +55,29 @@ fn a_resolved_case_shows_the_matched_rule_and_the_rendered_message() {
         ),
         ("old.json", before.to_string()),
     ]);
-    let out = closeloop(&[
-        "simulate",
-        &path(&dir, "closeloop.yaml"),
-        "--case",
-        &path(&dir, "case.json"),
-        "--before",
-        &path(&dir, "old.json"),
-    ]);
+    let out = closeloop_in(
+        dir.path(),
+        &[
+            "simulate",
+            &path(&dir, "closeloop.yaml"),
+            "--case",
+            &path(&dir, "case.json"),
+            "--before",
+            &path(&dir, "old.json"),
+        ],
+    );
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}{stderr}");
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        vec!["case.json", "closeloop.yaml", "old.json"],
+        "a dry run creates no database (the default is closeloop.db in the working directory)"
+    );
     assert!(stdout.contains("case C-1001 (case_updated)"), "{stdout}");
     assert!(
         stdout.contains("rule invite-on-resolve: MATCHED"),
