@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 #[tokio::test]
 async fn view_reads_edit_tests_and_no_share_sees_nothing() {
