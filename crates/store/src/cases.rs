@@ -1,5 +1,7 @@
 //! Cases: the latest state of each support case, and its change history as events.
 
+use std::collections::HashMap;
+
 use closeloop_domain::case::Case;
 use closeloop_domain::condition::EventKind;
 use sqlx::Row;
@@ -85,6 +87,28 @@ impl StoreTx {
         row.map(|r| stored_case(&r)).transpose()
     }
 
+    /// The stored cases with these ids, read in a few statements.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn cases(&mut self, ids: &[&str]) -> Result<HashMap<String, StoredCase>> {
+        let mut found = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(crate::MAX_ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT id, state, version, created_at, updated_at FROM cases WHERE id IN {}",
+                crate::values_placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&mut *self.tx).await? {
+                found.insert(row.get::<String, _>("id"), stored_case(&row)?);
+            }
+        }
+        Ok(found)
+    }
+
     /// Writes `after` as the case's state when it differs from `before`, and emits the
     /// event describing the change (same transaction: the outbox pattern).
     ///
@@ -102,65 +126,147 @@ impl StoreTx {
         event_id: String,
         now: i64,
     ) -> Result<CaseChange> {
-        let changed = closeloop_domain::case::diff(before.map(|s| &s.case), after);
-        if changed.is_empty() {
+        let Some(update) = CaseUpdate::new(before, after.clone(), kind, depth, event_id) else {
             return Ok(CaseChange::Unchanged);
-        }
-        let state = to_json(after)?;
-        let kind = match before {
-            None => EventKind::CaseCreated,
-            Some(_) => kind,
         };
-        match before {
-            None => {
-                sqlx::query(
-                    "INSERT INTO cases (id, state, queue, phone, version, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, 1, $5, $5)",
-                )
-                .bind(&after.id)
-                .bind(&state)
-                .bind(&after.queue)
-                .bind(normalized_phone(after))
-                .bind(now)
-                .execute(&mut *self.tx)
-                .await?;
-            }
-            Some(stored) => {
-                sqlx::query(
-                    "UPDATE cases SET state = $2, queue = $3, phone = $6, version = $4, updated_at = $5 \
-                     WHERE id = $1",
-                )
-                .bind(&after.id)
-                .bind(&state)
-                .bind(&after.queue)
-                .bind(stored.version + 1)
-                .bind(now)
-                .bind(normalized_phone(after))
-                .execute(&mut *self.tx)
-                .await?;
-            }
+        self.write_case_updates(std::slice::from_ref(&update), now)
+            .await?;
+        Ok(update.change())
+    }
+
+    /// Writes changes of cases in the order given (several may be of one case), each with
+    /// its event, in a few statements: the final state of each case, every event, and the
+    /// queue schedules of the cases whose queue changed.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn write_case_updates(&mut self, updates: &[CaseUpdate], now: i64) -> Result<()> {
+        // The last update of each case carries its final state and version.
+        let mut last: HashMap<&str, usize> = HashMap::new();
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        for (i, u) in updates.iter().enumerate() {
+            last.insert(&u.after.id, i);
+            first.entry(&u.after.id).or_insert(i);
         }
-        self.insert_event(&NewEvent {
-            id: event_id.clone(),
-            case_id: after.id.clone(),
-            kind,
-            changed: changed.clone(),
+        let mut finals: Vec<usize> = last.values().copied().collect();
+        finals.sort_unstable();
+        const COLUMNS: usize = 7;
+        for chunk in finals.chunks(crate::MAX_ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO cases (id, state, queue, phone, version, created_at, updated_at) VALUES {} \
+                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, queue = excluded.queue, \
+                 phone = excluded.phone, version = excluded.version, updated_at = excluded.updated_at",
+                crate::values_placeholders(chunk.len(), COLUMNS)
+            );
+            let mut query = sqlx::query(&sql);
+            for &i in chunk {
+                let u = &updates[i];
+                query = query
+                    .bind(&u.after.id)
+                    .bind(to_json(&u.after)?)
+                    .bind(&u.after.queue)
+                    .bind(normalized_phone(&u.after))
+                    .bind(u.version)
+                    .bind(now)
+                    .bind(now);
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        let events: Vec<NewEvent> = updates.iter().map(|u| u.event(now)).collect();
+        self.insert_events(&events).await?;
+        let requeued: Vec<(&str, Option<&str>)> = finals
+            .iter()
+            .map(|&i| &updates[i])
+            .filter(|u| {
+                let before = updates[first[u.after.id.as_str()]].before.as_ref();
+                before.map(|b| &b.queue) != Some(&u.after.queue)
+            })
+            .map(|u| (u.after.id.as_str(), u.after.queue.as_deref()))
+            .collect();
+        self.reschedule_queues(&requeued, now).await
+    }
+}
+
+/// One change of a case, ready to be written with its event.
+#[derive(Clone, Debug)]
+pub struct CaseUpdate {
+    /// The case before (None: a new case).
+    pub before: Option<Case>,
+    /// The case after.
+    pub after: Case,
+    /// The version the case has after this change.
+    pub version: i64,
+    /// The event kind.
+    pub kind: EventKind,
+    /// Cascade depth of the event.
+    pub depth: u32,
+    /// The event id.
+    pub event_id: String,
+    /// The changed field names.
+    pub changed: Vec<String>,
+}
+
+impl CaseUpdate {
+    /// The change from `before` to `after`, or None when nothing changed. `kind` is the
+    /// event kind when the case existed; a new case is `case_created`.
+    pub fn new(
+        before: Option<&StoredCase>,
+        after: Case,
+        kind: EventKind,
+        depth: u32,
+        event_id: String,
+    ) -> Option<CaseUpdate> {
+        let changed = closeloop_domain::case::diff(before.map(|s| &s.case), &after);
+        if changed.is_empty() {
+            return None;
+        }
+        Some(CaseUpdate {
             before: before.map(|s| s.case.clone()),
-            after: after.clone(),
+            version: before.map_or(1, |s| s.version + 1),
+            kind: if before.is_some() {
+                kind
+            } else {
+                EventKind::CaseCreated
+            },
+            after,
             depth,
-            rule_id: None,
-            now,
-        })
-        .await?;
-        if before.map(|s| &s.case.queue) != Some(&after.queue) {
-            self.reschedule_queue(&after.id, after.queue.as_deref(), now)
-                .await?;
-        }
-        Ok(CaseChange::Changed {
             event_id,
-            kind,
             changed,
         })
+    }
+
+    /// The case as stored after this change (for the next update of the same case in a
+    /// batch).
+    pub fn stored(&self, created_at: i64, now: i64) -> StoredCase {
+        StoredCase {
+            case: self.after.clone(),
+            version: self.version,
+            created_at,
+            updated_at: now,
+        }
+    }
+
+    /// What the change did, as answered to the caller.
+    pub fn change(&self) -> CaseChange {
+        CaseChange::Changed {
+            event_id: self.event_id.clone(),
+            kind: self.kind,
+            changed: self.changed.clone(),
+        }
+    }
+
+    fn event(&self, now: i64) -> NewEvent {
+        NewEvent {
+            id: self.event_id.clone(),
+            case_id: self.after.id.clone(),
+            kind: self.kind,
+            changed: self.changed.clone(),
+            before: self.before.clone(),
+            after: self.after.clone(),
+            depth: self.depth,
+            rule_id: None,
+            now,
+        }
     }
 }
 

@@ -29,7 +29,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use accounts::AccountHealth;
 pub use analytics::{AnalyticsQuery, AnalyticsRow, GroupBy};
-pub use cases::{CaseChange, StoredCase};
+pub use cases::{CaseChange, CaseUpdate, StoredCase};
 pub use config_changes::{ApiToken, ConfigChange};
 pub use conversation::{LastInbound, NewConversationMessage};
 pub use error::StoreError;
@@ -188,6 +188,29 @@ fn redact_url(url: &str) -> String {
         Some((scheme, _)) => format!("{scheme}://…"),
         None => "…".to_string(),
     }
+}
+
+/// Rows per multi-row statement: well under SQLite's 32,766 bound variables.
+pub(crate) const MAX_ROWS_PER_STATEMENT: usize = 500;
+
+/// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `columns` values.
+pub(crate) fn values_placeholders(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        if row > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(row * columns + column + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {

@@ -93,29 +93,59 @@ impl StoreTx {
         queue: Option<&str>,
         now: i64,
     ) -> Result<()> {
-        sqlx::query("DELETE FROM queue_schedule WHERE case_id = $1")
-            .bind(case_id)
-            .execute(&mut *self.tx)
-            .await?;
-        let Some(queue) = queue else {
-            return Ok(());
+        self.reschedule_queues(&[(case_id, queue)], now).await
+    }
+
+    /// [`StoreTx::reschedule_queue`] for many cases, in a few statements.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn reschedule_queues(
+        &mut self,
+        cases: &[(&str, Option<&str>)],
+        now: i64,
+    ) -> Result<()> {
+        for chunk in cases.chunks(crate::MAX_ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "DELETE FROM queue_schedule WHERE case_id IN {}",
+                crate::values_placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for (case_id, _) in chunk {
+                query = query.bind(*case_id);
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        let rows: Vec<(String, &str, i64)> = {
+            let rules = self
+                .queue_rules
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            cases
+                .iter()
+                .filter_map(|(case_id, queue)| Some((*case_id, rules.get((*queue)?)?)))
+                .flat_map(|(case_id, rules)| {
+                    rules
+                        .iter()
+                        .map(move |(rule_id, every_ms)| (rule_id.clone(), case_id, *every_ms))
+                })
+                .collect()
         };
-        let rules = self
-            .queue_rules
-            .read()
-            .map(|r| r.get(queue).cloned().unwrap_or_default())
-            .unwrap_or_default();
-        for (rule_id, every_ms) in rules {
-            sqlx::query(
-                "INSERT INTO queue_schedule (rule_id, case_id, due_at, every_ms) VALUES ($1, $2, $3, $4) \
+        for chunk in rows.chunks(crate::MAX_ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO queue_schedule (rule_id, case_id, due_at, every_ms) VALUES {} \
                  ON CONFLICT (rule_id, case_id) DO NOTHING",
-            )
-            .bind(&rule_id)
-            .bind(case_id)
-            .bind(now + every_ms)
-            .bind(every_ms)
-            .execute(&mut *self.tx)
-            .await?;
+                crate::values_placeholders(chunk.len(), 4)
+            );
+            let mut query = sqlx::query(&sql);
+            for (rule_id, case_id, every_ms) in chunk {
+                query = query
+                    .bind(rule_id)
+                    .bind(*case_id)
+                    .bind(now + every_ms)
+                    .bind(every_ms);
+            }
+            query.execute(&mut *self.tx).await?;
         }
         Ok(())
     }

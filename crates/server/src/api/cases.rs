@@ -9,6 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use closeloop_domain::case::Case;
+use closeloop_domain::condition::EventKind;
+use closeloop_store::{CaseChange, CaseUpdate};
 use serde_json::{json, Value};
 
 use crate::api::invites::invite_json;
@@ -102,38 +104,56 @@ pub async fn batch(State(state): State<AppState>, body: Bytes) -> Result<Respons
         parsed.push((index + 1, parse_batch_line(line)));
     }
     let now = state.clock.now_ms();
+    let ids: Vec<&str> = parsed
+        .iter()
+        .filter_map(|(_, case)| case.as_ref().ok().map(|(c, _)| c.id.as_str()))
+        .collect();
     let mut tx = state.store.begin().await?;
+    let mut current = tx.cases(&ids).await?;
+    let mut updates = Vec::new();
     let mut results = Vec::with_capacity(parsed.len());
-    let (mut accepted, mut rejected, mut events) = (0, 0, 0);
+    let (mut accepted, mut rejected) = (0, 0);
     for (line, case) in parsed {
-        match case {
+        let (case, queue_given) = match case {
+            Ok(parsed) => parsed,
             Err(error) => {
                 rejected += 1;
                 let mut body = error.body();
                 body["line"] = json!(line);
                 body["status"] = json!(error.status().as_u16());
                 results.push(body);
+                continue;
             }
-            Ok((case, queue_given)) => {
-                accepted += 1;
-                let id = case.id.clone();
-                let make: crate::ingest::MakeCase =
-                    Box::new(move |stored| Ok(keep_rule_owned_fields(stored, case, queue_given)));
-                let answer = crate::ingest::apply(&mut tx, &id, None, make, now).await?;
-                let status = answer.status;
-                let mut body = answer.body;
-                if status == StatusCode::ACCEPTED {
-                    events += 1;
-                }
-                body["line"] = json!(line);
-                body["id"] = json!(id);
-                body["status"] = json!(status.as_u16());
-                results.push(body);
+        };
+        accepted += 1;
+        let id = case.id.clone();
+        let stored = current.get(&id);
+        let after = keep_rule_owned_fields(stored.map(|s| &s.case), case, queue_given);
+        let update = CaseUpdate::new(
+            stored,
+            after,
+            EventKind::CaseUpdated,
+            0,
+            crate::ids::new_id("evt"),
+        );
+        let (status, mut body) = match update {
+            Some(update) => {
+                let created_at = stored.map_or(now, |s| s.created_at);
+                current.insert(id.clone(), update.stored(created_at, now));
+                let answer = crate::ingest::change_answer(&update.change());
+                updates.push(update);
+                answer
             }
-        }
+            None => crate::ingest::change_answer(&CaseChange::Unchanged),
+        };
+        body["line"] = json!(line);
+        body["id"] = json!(id);
+        body["status"] = json!(status.as_u16());
+        results.push(body);
     }
+    tx.write_case_updates(&updates, now).await?;
     tx.commit().await?;
-    if events > 0 {
+    if !updates.is_empty() {
         state.wake_events.notify_one();
     }
     Ok((
