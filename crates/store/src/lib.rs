@@ -27,7 +27,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use accounts::AccountHealth;
-pub use analytics::{AnalyticsQuery, AnalyticsRow, GroupBy};
+pub use analytics::{AnalyticsQuery, AnalyticsRow, GroupBy, ScoreQuestions};
 pub use cases::{CaseChange, StoredCase};
 pub use conversation::{LastInbound, NewConversationMessage};
 pub use error::StoreError;
