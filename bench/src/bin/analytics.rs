@@ -9,7 +9,7 @@
 //!
 //! ```sh
 //! cargo run --release -p closeloop-bench --bin analytics -- [--invites 1000000] [--runs 5] \
-//!     [--group-by agent]
+//!     [--group-by agent] [--uncached-scores]
 //! ```
 
 use std::time::{Duration, Instant};
@@ -39,6 +39,10 @@ struct Args {
     /// The grouping to time (agent, case_type, region, queue, language, day).
     #[arg(long, default_value = "agent")]
     group_by: String,
+    /// Leave the responses' numeric score columns empty, as for answers saved before
+    /// migration 0003 (the query then reads every score from the answers JSON).
+    #[arg(long)]
+    uncached_scores: bool,
     /// Keep the database in this file (it must not exist) instead of a temporary one.
     #[arg(long)]
     database: Option<std::path::PathBuf>,
@@ -46,11 +50,13 @@ struct Args {
 
 /// One chunk of synthetic invites, rows `$1 ≤ i < $2`: 90% of survey `csat` (the one the
 /// query asks for), 2% test invites, a spread of statuses (85% accepted by the provider),
-/// and of those 20% completed and 10% partial responses (score, NPS and a comment).
+/// and of those 20% completed and 10% partial responses (score, NPS and a comment), their
+/// scores also in the numeric columns `StoreTx::save_answers` keeps (unless `$5` is false:
+/// responses saved before migration 0003).
 const INSERT: &str = "INSERT INTO invites (id, case_id, survey, distribution, channel, status, \
       response_status, language, language_source, recipient, recipient_source, account, token, \
       expires_at, test, once_per_case, reason, snapshot, settings, answers, last_sent_at, \
-      created_at, updated_at) \
+      created_at, updated_at, rating_question, rating, nps_question, nps) \
     WITH RECURSIVE n(i) AS (SELECT $1 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $2) \
     SELECT 'inv_' || i, 'C-' || i, CASE WHEN i % 10 = 9 THEN 'other' ELSE 'csat' END, \
       'csat-wa', 'whatsapp', \
@@ -71,7 +77,11 @@ const INSERT: &str = "INSERT INTO invites (id, case_id, survey, distribution, ch
       CASE WHEN i % 100 < 15 THEN '{}' WHEN i % 5 = 0 OR i % 20 IN (1, 2) \
            THEN json_object('score', 1 + (i / 5) % 5, 'nps', (i / 5) % 11, 'comment', 'ok') ELSE '{}' END, \
       CASE WHEN i % 100 < 5 OR i % 100 >= 15 THEN $3 + i * 1000 END, \
-      $3 + i * 1000, $3 + i * 1000 \
+      $3 + i * 1000, $3 + i * 1000, \
+      CASE WHEN $5 AND i % 100 >= 15 AND (i % 5 = 0 OR i % 20 IN (1, 2)) THEN 'score' END, \
+      CASE WHEN $5 AND i % 100 >= 15 AND (i % 5 = 0 OR i % 20 IN (1, 2)) THEN 1 + (i / 5) % 5 END, \
+      CASE WHEN $5 AND i % 100 >= 15 AND (i % 5 = 0 OR i % 20 IN (1, 2)) THEN 'nps' END, \
+      CASE WHEN $5 AND i % 100 >= 15 AND (i % 5 = 0 OR i % 20 IN (1, 2)) THEN (i / 5) % 11 END \
     FROM n";
 
 #[tokio::main]
@@ -102,6 +112,7 @@ async fn main() -> anyhow::Result<()> {
             .bind(end)
             .bind(T0)
             .bind(args.agents.max(1))
+            .bind(!args.uncached_scores)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -78,6 +78,22 @@ pub fn status_after_save(
     current.transition(target).unwrap_or(current)
 }
 
+/// The questions analytics score, as ids: the survey's first rating question (its CSAT)
+/// and its first NPS question, `None` when it has none.
+pub fn score_questions(survey: &Survey) -> (Option<&str>, Option<&str>) {
+    let first = |wanted: fn(&QuestionKind) -> bool| {
+        survey
+            .questions
+            .iter()
+            .find(|q| wanted(&q.kind))
+            .map(|q| q.id.as_str())
+    };
+    (
+        first(|k| matches!(k, QuestionKind::Rating)),
+        first(|k| matches!(k, QuestionKind::Nps)),
+    )
+}
+
 fn error(question: &str, message: &str) -> AnswerError {
     AnswerError {
         question: question.to_string(),
@@ -176,6 +192,14 @@ surveys:
                 "{input}"
             );
         }
+    }
+
+    #[test]
+    fn the_scored_questions_are_the_first_rating_and_nps_ones() {
+        let mut s = survey();
+        assert_eq!(score_questions(&s), (Some("score"), Some("nps")));
+        s.questions.retain(|q| q.id == "comment");
+        assert_eq!(score_questions(&s), (None, None));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use closeloop_domain::answer::{self, AnswerError};
 use closeloop_domain::config::{DistributionStatus, Question, QuestionKind, Survey};
 use closeloop_domain::language::Language;
 use closeloop_domain::status::{InviteStatus, ResponseStatus};
-use closeloop_store::{InviteRow, StoreError, Suppression};
+use closeloop_store::{InviteRow, ScoreQuestions, StoreError, Suppression};
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -357,7 +357,9 @@ async fn save(
         .unwrap_or(3_600_000);
     let partial_due = (status == ResponseStatus::InProgress)
         .then(|| (now + partial_after_ms).min(invite.expires_at));
-    tx.save_answers(&invite.id, &merged, status, partial_due, now)
+    let (rating, nps) = answer::score_questions(&open.survey);
+    let scored = ScoreQuestions { rating, nps };
+    tx.save_answers(&invite.id, &merged, status, partial_due, scored, now)
         .await?;
     change_invite_status(&mut tx, &invite, InviteStatus::Opened, None, now).await?;
     if status != invite.response_status || merged != invite.answers {

@@ -18,6 +18,11 @@
 //!   split into promoters (9–10) and detractors (0–6).
 //!
 //! Answers are validated when saved (rating 1–5, NPS 0–10), so they are read as numbers.
+//! `save_answers` also keeps the answers to the survey's rating and NPS questions in
+//! numeric columns, each with the question it holds (migration `0003`); the query reads
+//! those columns when they hold the questions asked about, and the answers JSON otherwise
+//! (responses saved before `0003`, or under a config with other questions), so the
+//! numbers never depend on when the answers were saved.
 
 use sqlx::Row;
 
@@ -72,7 +77,7 @@ impl GroupBy {
     /// so nothing from a request reaches the statement's text.
     fn key_sql(&self) -> &'static str {
         match self {
-            // `agent` is a generated column over the snapshot (0002_analytics.sql) with an
+            // `agent` is a column copied from the snapshot (0002_analytics.sql) with an
             // index, so grouping by agent reads the index in key order instead of parsing
             // every snapshot and sorting.
             GroupBy::Agent => "agent",
@@ -102,6 +107,35 @@ pub struct AnalyticsQuery<'a> {
     pub rating_question: Option<&'a str>,
     /// Id of the survey's NPS question, if it has one.
     pub nps_question: Option<&'a str>,
+}
+
+/// The questions whose answers [`crate::StoreTx::save_answers`] keeps as numbers for
+/// analytics: the survey's first rating question and first NPS question (`None` when it
+/// has none).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScoreQuestions<'a> {
+    /// The rating (CSAT) question.
+    pub rating: Option<&'a str>,
+    /// The NPS question.
+    pub nps: Option<&'a str>,
+}
+
+/// The cached score of `question` in `answers`: `(Some(question), its integer answer or
+/// None when unanswered)`, or `(None, None)` — not cached — when the answer is not an
+/// integer. A survey without such a question caches the key `""`, the key the query reads
+/// for it. Keeps `column = answers[question]` true, which is all the query relies on.
+pub(crate) fn cached_score(
+    answers: &serde_json::Map<String, serde_json::Value>,
+    question: Option<&str>,
+) -> (Option<String>, Option<i64>) {
+    let question = question.unwrap_or("");
+    match answers.get(question) {
+        None => (Some(question.to_string()), None),
+        Some(value) => match value.as_i64() {
+            Some(score) => (Some(question.to_string()), Some(score)),
+            None => (None, None),
+        },
+    }
 }
 
 /// The aggregated counts of one group.
@@ -183,11 +217,15 @@ impl Store {
     /// On database failure.
     pub async fn analytics(&self, query: &AnalyticsQuery<'_>) -> Result<Vec<AnalyticsRow>> {
         let key = query.group_by.key_sql();
-        // Two levels: the inner query does as little as possible per invite (group by key,
-        // status and response status — index order when grouping by agent — counting and
-        // reading the answers of responses only); the outer one folds those few rows
-        // (key × status × response status) into the counts. Per-row SUM(CASE …) columns
-        // cost about 3× more at a million invites.
+        // Two levels. The inner one does as little as possible per invite: in the first
+        // part, only group (by key, statuses and the cached scores — index order when
+        // grouping by agent, so no sort) and count, no per-row CASE (per-row aggregates
+        // were most of the cost at a million invites); `s` counts the invites of a group
+        // whose cached scores are for the asked questions. The second part reads the
+        // scores of the other responses from the answers JSON, one row each with n = 0
+        // (usually none; an index finds them). The outer level folds the few rows
+        // (key × statuses × scores) into the counts, a score weighted by `s`.
+        let responses = "('in_progress', 'partially_completed', 'completed')";
         let sql = format!(
             "SELECT key, SUM(n), \
                TOTAL(CASE WHEN status IN ('sent', 'delivered', 'opened') THEN n END), \
@@ -199,37 +237,47 @@ impl Store {
                TOTAL(CASE WHEN status = 'unsubscribed' THEN n END), \
                TOTAL(CASE WHEN status IN ('sent', 'delivered', 'opened') THEN n \
                           WHEN status IN ('failed', 'unsubscribed') THEN accepted END), \
-               TOTAL(CASE WHEN response_status IN ('in_progress', 'partially_completed', 'completed') \
-                          THEN n END), \
+               TOTAL(CASE WHEN response_status IN {responses} THEN n END), \
                TOTAL(CASE WHEN response_status = 'completed' THEN n END), \
-               TOTAL(rating_sum), TOTAL(rating_n), TOTAL(nps_n), TOTAL(promoters), TOTAL(detractors) \
-             FROM (SELECT {key} AS key, status, response_status, COUNT(*) AS n, \
-                     COUNT(last_sent_at) AS accepted, \
-                     TOTAL(CASE WHEN response_status = 'completed' THEN json_extract(answers, $5) END) AS rating_sum, \
-                     COUNT(CASE WHEN response_status = 'completed' THEN json_extract(answers, $5) END) AS rating_n, \
-                     COUNT(CASE WHEN response_status IN ('in_progress', 'partially_completed', 'completed') \
-                                THEN json_extract(answers, $6) END) AS nps_n, \
-                     COUNT(CASE WHEN response_status IN ('in_progress', 'partially_completed', 'completed') \
-                                 AND json_extract(answers, $6) >= 9 THEN 1 END) AS promoters, \
-                     COUNT(CASE WHEN response_status IN ('in_progress', 'partially_completed', 'completed') \
-                                 AND json_extract(answers, $6) <= 6 THEN 1 END) AS detractors \
+               TOTAL(CASE WHEN response_status = 'completed' THEN rating * s END), \
+               TOTAL(CASE WHEN response_status = 'completed' AND rating IS NOT NULL THEN s END), \
+               TOTAL(CASE WHEN response_status IN {responses} AND nps IS NOT NULL THEN s END), \
+               TOTAL(CASE WHEN response_status IN {responses} AND nps >= 9 THEN s END), \
+               TOTAL(CASE WHEN response_status IN {responses} AND nps <= 6 THEN s END) \
+             FROM (SELECT {key} AS key, status, response_status, rating, nps, \
+                     COUNT(*) AS n, COUNT(last_sent_at) AS accepted, \
+                     CASE WHEN rating_question = $5 AND nps_question = $6 THEN COUNT(*) ELSE 0 END AS s \
                    FROM invites \
                    WHERE survey = $1 AND test = 0 \
                      AND ($2 IS NULL OR distribution = $2) \
                      AND ($3 IS NULL OR created_at >= $3) \
                      AND ($4 IS NULL OR created_at < $4) \
-                   GROUP BY key, status, response_status) \
+                   GROUP BY key, status, response_status, rating_question, rating, nps_question, nps \
+                   UNION ALL \
+                   SELECT {key}, status, response_status, \
+                     json_extract(answers, $7), json_extract(answers, $8), 0, 0, 1 \
+                   FROM invites \
+                   WHERE survey = $1 AND test = 0 AND response_status IN {responses} \
+                     AND (rating_question IS NULL OR nps_question IS NULL \
+                          OR rating_question <> $5 OR nps_question <> $6) \
+                     AND ($2 IS NULL OR distribution = $2) \
+                     AND ($3 IS NULL OR created_at >= $3) \
+                     AND ($4 IS NULL OR created_at < $4)) \
              GROUP BY key ORDER BY key IS NULL, key"
         );
-        // A survey without such a question binds a path no answer has.
-        let none = "$.\"\"".to_string();
+        // A survey without such a question asks about the key "" (which no answer has);
+        // its cached scores are kept under the same key (`cached_score`).
+        let rating = query.rating_question.unwrap_or("");
+        let nps = query.nps_question.unwrap_or("");
         let rows = sqlx::query(&sql)
             .bind(query.survey)
             .bind(query.distribution)
             .bind(query.from)
             .bind(query.to)
-            .bind(query.rating_question.map_or(none.clone(), answer_path))
-            .bind(query.nps_question.map_or(none, answer_path))
+            .bind(rating)
+            .bind(nps)
+            .bind(answer_path(rating))
+            .bind(answer_path(nps))
             .fetch_all(&self.read)
             .await?;
         Ok(rows
@@ -271,6 +319,11 @@ mod tests {
     const DAY: i64 = 86_400_000;
     // 2026-03-01T00:00:00Z
     const T0: i64 = 1_772_323_200_000;
+    /// The questions `query` asks about, as the survey page saves them.
+    const SCORED: ScoreQuestions<'static> = ScoreQuestions {
+        rating: Some("score"),
+        nps: Some("nps"),
+    };
 
     struct Spec {
         agent: Option<&'static str>,
@@ -295,6 +348,13 @@ mod tests {
     }
 
     async fn store_with(specs: Vec<Spec>) -> (Store, tempfile::TempDir) {
+        store_scored_with(specs, SCORED).await
+    }
+
+    async fn store_scored_with(
+        specs: Vec<Spec>,
+        scored: ScoreQuestions<'static>,
+    ) -> (Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("a.db").display());
         let store = Store::open(&url).await.expect("open");
@@ -326,9 +386,16 @@ mod tests {
             .expect("insert");
             if s.response != ResponseStatus::NotStarted {
                 let answers = s.answers.as_object().cloned().unwrap_or_default();
-                tx.save_answers(&format!("inv_{i}"), &answers, s.response, None, s.at)
-                    .await
-                    .expect("answers");
+                tx.save_answers(
+                    &format!("inv_{i}"),
+                    &answers,
+                    s.response,
+                    None,
+                    scored,
+                    s.at,
+                )
+                .await
+                .expect("answers");
             }
         }
         tx.commit().await.expect("commit");
@@ -353,8 +420,8 @@ mod tests {
         s
     }
 
-    #[tokio::test]
-    async fn counts_rates_and_scores_per_agent_without_test_invites() {
+    /// Every status and response kind, a test invite, another survey, an absent agent.
+    fn mixed() -> Vec<Spec> {
         use InviteStatus::*;
         use ResponseStatus::*;
         let mut test_invite = spec("a", Opened);
@@ -363,7 +430,7 @@ mod tests {
         other_survey.survey = "other";
         let mut no_agent = spec("a", Pending);
         no_agent.agent = None;
-        let (store, _dir) = store_with(vec![
+        vec![
             answered(spec("a", Opened), Completed, json!({"score": 5, "nps": 10})),
             answered(
                 spec("a", Delivered),
@@ -379,8 +446,12 @@ mod tests {
             spec("b", Suppressed),
             spec("b", Unsubscribed),
             no_agent,
-        ])
-        .await;
+        ]
+    }
+
+    #[tokio::test]
+    async fn counts_rates_and_scores_per_agent_without_test_invites() {
+        let (store, _dir) = store_with(mixed()).await;
         let rows = store
             .analytics(&query(GroupBy::Agent))
             .await
@@ -448,5 +519,81 @@ mod tests {
         let mut unknown = query(GroupBy::Agent);
         unknown.survey = "nope";
         assert!(store.analytics(&unknown).await.expect("query").is_empty());
+    }
+
+    #[tokio::test]
+    async fn scores_cached_for_other_questions_or_not_at_all_are_read_from_the_answers() {
+        let (store, _dir) = store_with(mixed()).await;
+        let want = store
+            .analytics(&query(GroupBy::Agent))
+            .await
+            .expect("query");
+        // Saved under a config whose rating/NPS questions were others, or none.
+        for scored in [
+            ScoreQuestions::default(),
+            ScoreQuestions {
+                rating: Some("nps"),
+                nps: Some("score"),
+            },
+            ScoreQuestions {
+                rating: Some("score"),
+                nps: None,
+            },
+        ] {
+            let (store, _dir) = store_scored_with(mixed(), scored).await;
+            let rows = store
+                .analytics(&query(GroupBy::Agent))
+                .await
+                .expect("query");
+            assert_eq!(rows, want, "saved with {scored:?}");
+        }
+        // Saved before migration 0003: nothing cached.
+        sqlx::query("UPDATE invites SET rating_question = NULL, rating = NULL, nps_question = NULL, nps = NULL")
+            .execute(&store.write)
+            .await
+            .expect("forget");
+        let rows = store
+            .analytics(&query(GroupBy::Agent))
+            .await
+            .expect("query");
+        assert_eq!(rows, want, "nothing cached");
+        // Asked about other questions than the cached ones, or a survey without them.
+        for (rating, nps) in [
+            (Some("nps"), Some("score")),
+            (None, None),
+            (Some("score"), None),
+        ] {
+            let mut asked = query(GroupBy::Agent);
+            asked.rating_question = rating;
+            asked.nps_question = nps;
+            let (cached, _dir) = store_with(mixed()).await;
+            let (uncached, _dir2) =
+                store_scored_with(mixed(), ScoreQuestions { rating, nps }).await;
+            assert_eq!(
+                cached.analytics(&asked).await.expect("query"),
+                uncached.analytics(&asked).await.expect("query"),
+                "asked about {rating:?}, {nps:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cached_score_is_the_integer_answer_of_its_question() {
+        let answers = json!({"score": 4, "nps": 9.5, "comment": "ok"});
+        let answers = answers.as_object().expect("object");
+        assert_eq!(
+            cached_score(answers, Some("score")),
+            (Some("score".into()), Some(4))
+        );
+        assert_eq!(
+            cached_score(answers, Some("nps")),
+            (None, None),
+            "not an integer"
+        );
+        assert_eq!(
+            cached_score(answers, Some("other")),
+            (Some("other".into()), None)
+        );
+        assert_eq!(cached_score(answers, None), (Some(String::new()), None));
     }
 }

@@ -3,6 +3,7 @@
 use closeloop_domain::status::{InviteStatus, ResponseStatus};
 use sqlx::Row;
 
+use crate::analytics::{cached_score, ScoreQuestions};
 use crate::{from_json, Result, Store, StoreError, StoreTx};
 
 /// An invite to create.
@@ -258,6 +259,9 @@ impl StoreTx {
     /// Stores the answers of a response with its new status; `partial_due_at` is when an
     /// in-progress response turns partially completed if nothing more arrives.
     ///
+    /// `scored` names the survey's rating and NPS questions: their answers are also kept
+    /// as numbers for analytics (see [`ScoreQuestions`]).
+    ///
     /// # Errors
     /// On database failure.
     pub async fn save_answers(
@@ -266,17 +270,25 @@ impl StoreTx {
         answers: &serde_json::Map<String, serde_json::Value>,
         status: ResponseStatus,
         partial_due_at: Option<i64>,
+        scored: ScoreQuestions<'_>,
         now: i64,
     ) -> Result<()> {
+        let (rating_question, rating) = cached_score(answers, scored.rating);
+        let (nps_question, nps) = cached_score(answers, scored.nps);
         sqlx::query(
             "UPDATE invites SET answers = $2, response_status = $3, partial_due_at = $4, \
-             last_activity_at = $5, updated_at = $5 WHERE id = $1",
+             last_activity_at = $5, updated_at = $5, \
+             rating_question = $6, rating = $7, nps_question = $8, nps = $9 WHERE id = $1",
         )
         .bind(id)
         .bind(serde_json::Value::Object(answers.clone()).to_string())
         .bind(status.as_str())
         .bind(partial_due_at)
         .bind(now)
+        .bind(rating_question)
+        .bind(rating)
+        .bind(nps_question)
+        .bind(nps)
         .execute(&mut *self.tx)
         .await?;
         Ok(())

@@ -28,7 +28,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use accounts::AccountHealth;
-pub use analytics::{AnalyticsQuery, AnalyticsRow, GroupBy};
+pub use analytics::{AnalyticsQuery, AnalyticsRow, GroupBy, ScoreQuestions};
 pub use cases::{CaseChange, CaseUpdate, StoredCase};
 pub use config_changes::{ApiToken, ConfigChange};
 pub use conversation::{LastInbound, NewConversationMessage};

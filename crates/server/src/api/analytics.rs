@@ -14,7 +14,6 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use closeloop_domain::config::QuestionKind;
 use closeloop_store::{AnalyticsQuery, AnalyticsRow, GroupBy};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -106,13 +105,7 @@ pub async fn get_analytics(
             );
         }
     }
-    let first = |wanted: fn(&QuestionKind) -> bool| {
-        survey
-            .questions
-            .iter()
-            .find(|q| wanted(&q.kind))
-            .map(|q| q.id.as_str())
-    };
+    let (rating_question, nps_question) = closeloop_domain::answer::score_questions(survey);
     let rows = state
         .store
         .analytics(&AnalyticsQuery {
@@ -121,8 +114,8 @@ pub async fn get_analytics(
             group_by,
             from,
             to,
-            rating_question: first(|k| matches!(k, QuestionKind::Rating)),
-            nps_question: first(|k| matches!(k, QuestionKind::Nps)),
+            rating_question,
+            nps_question,
         })
         .await?;
     if wants_csv(&headers) {
