@@ -269,6 +269,11 @@ fn tags_from(path: &FieldPath, value: Value) -> Result<Vec<String>, FieldError> 
 /// `conversation.account`). With no `before`, every present field counts as changed.
 /// Sorted and without duplicates; empty when the versions are equal.
 pub fn diff(before: Option<&Case>, after: &Case) -> Vec<String> {
+    // Equal versions (a helpdesk resending a case) are the common case of a bulk import;
+    // comparing the structs is far cheaper than building both entry maps.
+    if before == Some(after) {
+        return Vec::new();
+    }
     let old = before.map(Case::entries).unwrap_or_default();
     let new = after.entries();
     let mut names: Vec<String> = old

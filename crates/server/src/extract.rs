@@ -23,6 +23,10 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 /// # Errors
 /// 400 `invalid_field` with `path`.
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    // Tracking the path costs on every field; only a value that fails needs it.
+    if let Ok(parsed) = T::deserialize(&value) {
+        return Ok(parsed);
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = json_path(e.path());
         let inner = e.into_inner().to_string();

@@ -6,7 +6,7 @@ use closeloop_domain::case::Case;
 use closeloop_domain::condition::EventKind;
 use sqlx::Row;
 
-use crate::events::NewEvent;
+use crate::events::EventColumns;
 use crate::{from_json, to_json, Result, Store, StoreTx};
 
 /// A case as stored.
@@ -150,6 +150,20 @@ impl StoreTx {
         }
         let mut finals: Vec<usize> = last.values().copied().collect();
         finals.sort_unstable();
+        let mut rows = Vec::with_capacity(updates.len());
+        for u in updates {
+            rows.push(EventColumns {
+                id: &u.event_id,
+                case_id: &u.after.id,
+                kind: u.kind,
+                changed: &u.changed,
+                before: u.before.as_ref().map(to_json).transpose()?,
+                after: to_json(&u.after)?,
+                depth: u.depth,
+                rule_id: None,
+                now,
+            });
+        }
         const COLUMNS: usize = 7;
         for chunk in finals.chunks(crate::MAX_ROWS_PER_STATEMENT) {
             let sql = format!(
@@ -163,7 +177,7 @@ impl StoreTx {
                 let u = &updates[i];
                 query = query
                     .bind(&u.after.id)
-                    .bind(to_json(&u.after)?)
+                    .bind(rows[i].after.as_str())
                     .bind(&u.after.queue)
                     .bind(normalized_phone(&u.after))
                     .bind(u.version)
@@ -172,8 +186,7 @@ impl StoreTx {
             }
             query.execute(&mut *self.tx).await?;
         }
-        let events: Vec<NewEvent> = updates.iter().map(|u| u.event(now)).collect();
-        self.insert_events(&events).await?;
+        self.insert_event_columns(&rows).await?;
         let requeued: Vec<(&str, Option<&str>)> = finals
             .iter()
             .map(|&i| &updates[i])
@@ -252,20 +265,6 @@ impl CaseUpdate {
             event_id: self.event_id.clone(),
             kind: self.kind,
             changed: self.changed.clone(),
-        }
-    }
-
-    fn event(&self, now: i64) -> NewEvent {
-        NewEvent {
-            id: self.event_id.clone(),
-            case_id: self.after.id.clone(),
-            kind: self.kind,
-            changed: self.changed.clone(),
-            before: self.before.clone(),
-            after: self.after.clone(),
-            depth: self.depth,
-            rule_id: None,
-            now,
         }
     }
 }

@@ -30,6 +30,19 @@ pub struct NewEvent {
     pub now: i64,
 }
 
+/// An event with its case states serialized (each state once, shared with the case row).
+pub(crate) struct EventColumns<'a> {
+    pub id: &'a str,
+    pub case_id: &'a str,
+    pub kind: EventKind,
+    pub changed: &'a [String],
+    pub before: Option<String>,
+    pub after: String,
+    pub depth: u32,
+    pub rule_id: Option<&'a str>,
+    pub now: i64,
+}
+
 /// A claimed event, ready to be evaluated.
 #[derive(Clone, Debug)]
 pub struct EventRow {
@@ -86,24 +99,45 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn insert_events(&mut self, events: &[NewEvent]) -> Result<()> {
+        let rows = events
+            .iter()
+            .map(|e| {
+                Ok(EventColumns {
+                    id: &e.id,
+                    case_id: &e.case_id,
+                    kind: e.kind,
+                    changed: &e.changed,
+                    before: e.before.as_ref().map(to_json).transpose()?,
+                    after: to_json(&e.after)?,
+                    depth: e.depth,
+                    rule_id: e.rule_id.as_deref(),
+                    now: e.now,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.insert_event_columns(&rows).await
+    }
+
+    /// Appends events whose case states are already serialized.
+    pub(crate) async fn insert_event_columns(&mut self, rows: &[EventColumns<'_>]) -> Result<()> {
         const COLUMNS: usize = 9;
-        for chunk in events.chunks(crate::MAX_ROWS_PER_STATEMENT) {
+        for chunk in rows.chunks(crate::MAX_ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO events (id, case_id, kind, changed, before_state, after_state, depth, rule_id, created_at) VALUES {}",
                 crate::values_placeholders(chunk.len(), COLUMNS)
             );
             let mut query = sqlx::query(&sql);
-            for event in chunk {
+            for row in chunk {
                 query = query
-                    .bind(&event.id)
-                    .bind(&event.case_id)
-                    .bind(event.kind.as_str())
-                    .bind(to_json(&event.changed)?)
-                    .bind(event.before.as_ref().map(to_json).transpose()?)
-                    .bind(to_json(&event.after)?)
-                    .bind(i64::from(event.depth))
-                    .bind(&event.rule_id)
-                    .bind(event.now);
+                    .bind(row.id)
+                    .bind(row.case_id)
+                    .bind(row.kind.as_str())
+                    .bind(to_json(&row.changed)?)
+                    .bind(row.before.as_deref())
+                    .bind(row.after.as_str())
+                    .bind(i64::from(row.depth))
+                    .bind(row.rule_id)
+                    .bind(row.now);
             }
             query.execute(&mut *self.tx).await?;
         }

@@ -193,24 +193,13 @@ fn redact_url(url: &str) -> String {
 /// Rows per multi-row statement: well under SQLite's 32,766 bound variables.
 pub(crate) const MAX_ROWS_PER_STATEMENT: usize = 500;
 
-/// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `columns` values.
+/// `(?, ?, ?), (?, ?, ?)` for `rows` rows of `columns` values. Multi-row statements use
+/// SQLite's anonymous `?`: sqlx resolves each numbered `$n` through
+/// `sqlite3_bind_parameter_name`, a linear scan, which made a 500-row insert quadratic
+/// (half of an import's time). The PostgreSQL backend renders `$n` here instead.
 pub(crate) fn values_placeholders(rows: usize, columns: usize) -> String {
-    let mut out = String::with_capacity(rows * columns * 5);
-    for row in 0..rows {
-        if row > 0 {
-            out.push_str(", ");
-        }
-        out.push('(');
-        for column in 0..columns {
-            if column > 0 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&(row * columns + column + 1).to_string());
-        }
-        out.push(')');
-    }
-    out
+    let row = format!("({})", vec!["?"; columns].join(", "));
+    vec![row; rows].join(", ")
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {

@@ -280,15 +280,23 @@ fn case_from_body(mut value: Value, id: &str) -> Result<Case, ApiError> {
 fn parse_batch_line(line: &str) -> Result<(Case, bool), ApiError> {
     let value: Value = parse_json(line.as_bytes())?;
     let queue_given = mentions_queue(&value);
-    let id = value
+    let has_id = value
         .get("id")
         .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            ApiError::bad_request("invalid_field", "each line needs a string \"id\"").at("id")
-        })?
-        .to_string();
-    Ok((case_from_body(value, &id)?, queue_given))
+        .is_some_and(|s| !s.is_empty());
+    if !has_id {
+        return Err(
+            ApiError::bad_request("invalid_field", "each line needs a string \"id\"").at("id"),
+        );
+    }
+    // The common, valid line moves its strings into the case; a line that fails is parsed
+    // again with path tracking to name the field.
+    let case = match serde_json::from_value::<Case>(value) {
+        Ok(case) => case,
+        Err(_) => from_value(parse_json(line.as_bytes())?)?,
+    };
+    validate_case(&case)?;
+    Ok((case, queue_given))
 }
 
 fn validate_case(case: &Case) -> Result<(), ApiError> {
