@@ -150,31 +150,18 @@ async fn a_test_send_is_excluded_from_analytics_and_no_get_returns_a_secret() {
         "test invites are not in analytics"
     );
 
-    for path in [
+    let paths: Vec<String> = [
         "/accounts",
         "/surveys",
         "/distributions",
         "/distributions/csat-wa",
         "/invites",
         &format!("/invites/{invite_id}"),
-    ] {
-        let (status, body) = call(&app, reqwest::Method::GET, path, Some(ALICE), None).await;
-        assert_eq!(status, 200, "{path}: {body}");
-        let text = body.to_string();
-        for secret in [
-            TOKEN,
-            APP_SECRET,
-            OTHER_TOKEN,
-            OTHER_APP_SECRET,
-            ALICE,
-            BOB,
-            CAROL,
-            DAVE,
-            "verify-me",
-        ] {
-            assert!(!text.contains(secret), "{path} leaks a secret: {text}");
-        }
-    }
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    assert_no_secret_in(&app, &paths, &[]).await;
     let (status, body) = call(
         &app,
         reqwest::Method::POST,
@@ -185,5 +172,72 @@ async fn a_test_send_is_excluded_from_analytics_and_no_get_returns_a_secret() {
     .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["path"], "to");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn invites_are_shown_only_to_who_may_see_their_survey() {
+    let app = spawn_app_with(Options {
+        edit: Some(with_users),
+        ..Options::default()
+    })
+    .await;
+    let get = reqwest::Method::GET;
+    let case = resolved_case("C-8101", "+34600111801");
+    let (status, body) = call(
+        &app,
+        reqwest::Method::PUT,
+        "/cases/C-8101",
+        Some(DAVE),
+        Some(case),
+    )
+    .await;
+    assert_eq!(status, 202, "any user may push case updates: {body}");
+    let invite = eventually(Duration::from_secs(10), || async {
+        let (_, body) = call(
+            &app,
+            get.clone(),
+            "/invites?case_id=C-8101",
+            Some(BOB),
+            None,
+        )
+        .await;
+        body["items"].as_array()?.first().cloned()
+    })
+    .await
+    .expect("bob (view_distribution) sees the invite");
+    let invite_id = invite["id"].as_str().unwrap();
+
+    let (_, listed) = call(
+        &app,
+        get.clone(),
+        "/invites?case_id=C-8101",
+        Some(DAVE),
+        None,
+    )
+    .await;
+    assert_eq!(
+        listed["items"],
+        json!([]),
+        "dave has no share: no invites listed"
+    );
+    let (status, body) = call(
+        &app,
+        get.clone(),
+        &format!("/invites/{invite_id}"),
+        Some(DAVE),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("view_distribution"));
+    let (status, case) = call(&app, get.clone(), "/cases/C-8101", Some(DAVE), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(case["invites"], json!([]), "nor through the case");
+    let (_, case) = call(&app, get.clone(), "/cases/C-8101", Some(BOB), None).await;
+    assert_eq!(case["invites"].as_array().map(Vec::len), Some(1));
     app.stop().await;
 }

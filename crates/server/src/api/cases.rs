@@ -7,15 +7,16 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use closeloop_domain::case::Case;
 use closeloop_domain::condition::EventKind;
 use closeloop_store::{CaseChange, CaseUpdate};
 use serde_json::{json, Value};
 
-use crate::api::invites::invite_json;
+use crate::api::invites::{invite_json, may_see};
 use crate::api::openapi::ErrorBody;
 use crate::app::AppState;
+use crate::auth::Caller;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
 use crate::extract::{from_value, parse_json};
@@ -166,10 +167,11 @@ pub async fn batch(State(state): State<AppState>, body: Bytes) -> Result<Respons
 /// `GET /api/v1/cases/{id}`: the state, queue and invites of a case.
 #[utoipa::path(get, path = "/cases/{id}", tag = "cases",
     params(("id" = String, Path, description = "Case id")),
-    responses((status = 200, description = "State, invites, queue", body = Value),
+    responses((status = 200, description = "State, queue, and the invites of surveys the caller may see", body = Value),
               (status = 404, description = "No such case", body = ErrorBody)))]
 pub async fn get_case(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let stored = state
@@ -177,8 +179,15 @@ pub async fn get_case(
         .get_case(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("case", &id))?;
+    let config = state.config();
     let mut invites = Vec::new();
-    for invite in state.store.invites_of_case(&id).await? {
+    for invite in state
+        .store
+        .invites_of_case(&id)
+        .await?
+        .into_iter()
+        .filter(|i| may_see(&caller, &config, i))
+    {
         let messages = state.store.invite_messages(&invite.id).await?;
         invites.push(invite_json(&state, &invite, &messages));
     }

@@ -112,7 +112,7 @@ pub async fn get_one(
 
 /// Whether the caller may read an invite: `view_distribution` on its survey (a survey no
 /// longer configured: admins only).
-fn may_see(caller: &Caller, config: &Config, invite: &InviteRow) -> bool {
+pub fn may_see(caller: &Caller, config: &Config, invite: &InviteRow) -> bool {
     match config.survey(&invite.survey) {
         Some(survey) => caller.can_view(survey),
         None => caller.is_admin(),

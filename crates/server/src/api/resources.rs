@@ -248,18 +248,33 @@ pub async fn get_one(
     Ok(([(ETAG, etag_header(&tag))], Json(body)).into_response())
 }
 
-/// The object a write body describes: a JSON object without the derived fields, its `id`
-/// the path's (or, on create, its own).
-fn parse_item(kind: Kind, body: &[u8], path_id: Option<&str>) -> Result<Value, ApiError> {
+/// A body that must be a JSON object (`what` names it in the error).
+fn parse_object(body: &[u8], what: &str) -> Result<Map<String, Value>, ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
     })?;
-    let Value::Object(mut map) = value else {
-        return Err(ApiError::bad_request(
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::bad_request(
             "invalid_json",
-            format!("a {} is a JSON object", kind.singular()),
-        ));
-    };
+            format!("a {what} is a JSON object"),
+        )),
+    }
+}
+
+/// 422 for a body that tries to choose a user's API token.
+fn chosen_token() -> ApiError {
+    ApiError::unprocessable(
+        "invalid_config",
+        "API tokens are issued by the service (POST /users/{id}/tokens), not chosen",
+    )
+    .at("token")
+}
+
+/// The object a write body describes: a JSON object without the derived fields, its `id`
+/// the path's (or, on create, its own).
+fn parse_item(kind: Kind, body: &[u8], path_id: Option<&str>) -> Result<Value, ApiError> {
+    let mut map = parse_object(body, kind.singular())?;
     for field in derived_fields(kind) {
         map.remove(*field);
     }
@@ -315,11 +330,7 @@ fn prepare(
         },
         Kind::Users => {
             if item.contains_key("token") {
-                return Err(ApiError::unprocessable(
-                    "invalid_config",
-                    "API tokens are issued by the service (POST /users/{id}/tokens), not chosen",
-                )
-                .at("token"));
+                return Err(chosen_token());
             }
         }
         Kind::Surveys | Kind::Accounts | Kind::Distributions => {}
@@ -551,25 +562,14 @@ pub async fn patch(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let patch: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
-    })?;
-    if !patch.is_object() {
-        return Err(ApiError::bad_request(
-            "invalid_json",
-            "a merge patch is a JSON object",
-        ));
-    }
+    let patch = parse_object(body, "merge patch")?;
     if patch.get("id").is_some_and(|v| v.as_str() != Some(id)) {
         return Err(ApiError::bad_request("id_mismatch", "the id cannot be changed").at("id"));
     }
-    if kind == Kind::Users && patch.get("token").is_some() {
-        return Err(ApiError::unprocessable(
-            "invalid_config",
-            "API tokens are issued by the service (POST /users/{id}/tokens), not chosen",
-        )
-        .at("token"));
+    if kind == Kind::Users && patch.contains_key("token") {
+        return Err(chosen_token());
     }
+    let patch = Value::Object(patch);
     let snapshot = state.live.snapshot();
     let (_, stored) = document::find(&snapshot.document, kind, id)
         .ok_or_else(|| ApiError::not_found(kind.singular(), id))?;

@@ -415,3 +415,27 @@ pub async fn call(
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
+
+/// Asserts that none of `paths` answers a configured secret (account tokens and app
+/// secrets, the verify token, the users' tokens) or any of `issued`.
+pub async fn assert_no_secret_in(app: &TestApp, paths: &[String], issued: &[&str]) {
+    for path in paths {
+        let (status, body) = call(app, reqwest::Method::GET, path, Some(ALICE), None).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        let text = body.to_string();
+        let configured = [
+            TOKEN,
+            APP_SECRET,
+            OTHER_TOKEN,
+            OTHER_APP_SECRET,
+            ALICE,
+            BOB,
+            CAROL,
+            DAVE,
+            "verify-me",
+        ];
+        for secret in configured.iter().chain(issued) {
+            assert!(!text.contains(secret), "{path} leaks a secret: {text}");
+        }
+    }
+}
