@@ -4,11 +4,13 @@
 # (lines/s) and how long the service then needed to evaluate the rules for every event.
 #
 #   cargo build --release -p closeloop && bash bench/import.sh [LINES]
+#   BATCH=5000 bash bench/import.sh      # lines per request (the import's --batch)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lines=${1:-100000}
 bin=${CARGO_TARGET_DIR:-target}/release/closeloop
 port=${PORT:-18091}
+[ -x "$bin" ] || { echo "no $bin: run cargo build --release -p closeloop first"; exit 1; }
 dir=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
 
@@ -26,7 +28,7 @@ for _ in $(seq 100); do
 done
 
 start=$(date +%s.%N)
-"$bin" import "$dir/cases.ndjson" --server "http://127.0.0.1:$port" 2>&1 | grep -E "lines read|rejected line" || true
+"$bin" import "$dir/cases.ndjson" ${BATCH:+--batch "$BATCH"} --server "http://127.0.0.1:$port" 2>&1 | grep -E "lines read|rejected line" || true
 imported=$(date +%s.%N)
 # The rules run on every event after the import answered; wait until none is pending.
 for _ in $(seq 3000); do

@@ -48,6 +48,8 @@ pub struct Services {
     pub ingest: crate::ingest::Ingest,
     /// Exact per-account sending windows of this process.
     pub send_windows: crate::rate::SendWindows,
+    /// Bulk intake's claim on the writer ahead of rule evaluation.
+    pub intake: crate::intake::IntakeGate,
     /// The OpenAPI document, set when the router is built from the same registrations.
     pub openapi: std::sync::OnceLock<serde_json::Value>,
 }
@@ -117,6 +119,7 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
         instance: crate::ids::new_id("proc"),
         ingest,
         send_windows: crate::rate::SendWindows::default(),
+        intake: crate::intake::IntakeGate::default(),
         openapi: std::sync::OnceLock::new(),
     });
     state

@@ -17,6 +17,7 @@ pub mod extract;
 pub mod ids;
 pub mod inbound;
 pub mod ingest;
+pub mod intake;
 pub mod live;
 pub mod metrics;
 pub mod ops;

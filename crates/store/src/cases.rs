@@ -278,10 +278,46 @@ fn stored_case(row: &sqlx::sqlite::SqliteRow) -> Result<StoredCase> {
     })
 }
 
-/// The profile phone in E.164 when it parses, so inbound messages find their cases.
+/// The profile phone in E.164 when it parses, so inbound messages find their cases. A number
+/// already written in E.164 (`+`, then 7–15 digits) is kept as written: checking it against
+/// the numbering plan cost more than the rest of a bulk import's line, and only a real
+/// number can ever send the inbound message it would be matched with.
 fn normalized_phone(case: &Case) -> Option<String> {
-    let raw = case.profile.as_ref()?.phone.as_deref()?;
+    let raw = case.profile.as_ref()?.phone.as_deref()?.trim();
+    if is_written_in_e164(raw) {
+        return Some(raw.to_owned());
+    }
     closeloop_domain::phone::E164::parse(raw, None)
         .ok()
         .map(|p| p.as_str().to_string())
+}
+
+fn is_written_in_e164(raw: &str) -> bool {
+    raw.strip_prefix('+').is_some_and(|digits| {
+        (7..=15).contains(&digits.len())
+            && !digits.starts_with('0')
+            && digits.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_written_in_e164;
+
+    #[test]
+    fn only_plus_and_digits_count_as_written_in_e164() {
+        for ok in ["+34600111222", "+1555010", "+123456789012345"] {
+            assert!(is_written_in_e164(ok), "{ok}");
+        }
+        for not in [
+            "34600111222",
+            "+34 600 111 222",
+            "+0600111222",
+            "+123456",
+            "+1234567890123456",
+            "+3460011122a",
+        ] {
+            assert!(!is_written_in_e164(not), "{not}");
+        }
+    }
 }

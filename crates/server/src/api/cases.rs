@@ -11,6 +11,7 @@ use axum::{Extension, Json};
 use closeloop_domain::case::Case;
 use closeloop_domain::condition::EventKind;
 use closeloop_store::{CaseChange, CaseUpdate};
+use serde::Deserialize as _;
 use serde_json::{json, Value};
 
 use crate::api::invites::{invite_json, may_see};
@@ -95,6 +96,7 @@ pub async fn patch_case(
     responses((status = 202, description = "Per-line results (line numbers of rejected lines)", body = Value),
               (status = 413, description = "Too large", body = ErrorBody)))]
 pub async fn batch(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let _intake = state.intake.enter();
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("invalid_body", "the body is not UTF-8 NDJSON"))?;
     let mut parsed = Vec::new();
@@ -287,6 +289,15 @@ fn case_from_body(mut value: Value, id: &str) -> Result<Case, ApiError> {
 }
 
 fn parse_batch_line(line: &str) -> Result<(Case, bool), ApiError> {
+    // The common, valid line is read straight into a case; anything else takes the
+    // general path, which names the field that is wrong.
+    if let Ok(case) = serde_json::from_str::<Case>(line) {
+        if !case.id.is_empty() {
+            validate_case(&case)?;
+            let queue_given = line.contains("\"queue\"") && mentions_queue_in(line);
+            return Ok((case, queue_given));
+        }
+    }
     let value: Value = parse_json(line.as_bytes())?;
     let queue_given = mentions_queue(&value);
     let has_id = value
@@ -298,14 +309,23 @@ fn parse_batch_line(line: &str) -> Result<(Case, bool), ApiError> {
             ApiError::bad_request("invalid_field", "each line needs a string \"id\"").at("id"),
         );
     }
-    // The common, valid line moves its strings into the case; a line that fails is parsed
-    // again with path tracking to name the field.
-    let case = match serde_json::from_value::<Case>(value) {
-        Ok(case) => case,
-        Err(_) => from_value(parse_json(line.as_bytes())?)?,
-    };
+    let case: Case = from_value(value)?;
     validate_case(&case)?;
     Ok((case, queue_given))
+}
+
+/// Whether a case line has a top-level `queue` key (null included), read without
+/// building the line's values.
+fn mentions_queue_in(line: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct TopLevel {
+        #[serde(default, deserialize_with = "present")]
+        queue: bool,
+    }
+    fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| true)
+    }
+    serde_json::from_str::<TopLevel>(line).is_ok_and(|t| t.queue)
 }
 
 fn validate_case(case: &Case) -> Result<(), ApiError> {

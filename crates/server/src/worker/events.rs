@@ -20,6 +20,8 @@ use crate::ids::new_id;
 const LEASE_MS: i64 = 30_000;
 /// Events claimed per round.
 const BATCH: i64 = 64;
+/// Longest a batch waits for bulk intake to leave the writer (`crate::intake`).
+const MAX_YIELD_TO_INTAKE: Duration = Duration::from_millis(250);
 /// An event failing this many times is recorded with its error and skipped, so one bad
 /// event cannot block its case forever.
 const MAX_EVENT_ATTEMPTS: i64 = 5;
@@ -56,6 +58,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 /// # Errors
 /// On database failure while claiming or committing.
 pub async fn process_batch(state: &AppState) -> Result<usize, StoreError> {
+    state.intake.wait_idle(MAX_YIELD_TO_INTAKE).await;
     let now = state.clock.now_ms();
     let events = state
         .store
