@@ -90,6 +90,25 @@ async fn the_document_covers_every_route_and_every_route_it_names_is_served() {
         );
     }
     assert!(document["components"]["schemas"]["ErrorBody"].is_object());
+    let mut ids: Vec<&str> = document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .map(|op| {
+            op["operationId"]
+                .as_str()
+                .expect("every operation has an id")
+        })
+        .collect();
+    let count = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        count,
+        "operation ids are unique (OpenAPI requires it)"
+    );
 
     for (method, path) in &operations {
         let concrete = path

@@ -26,7 +26,7 @@ pub struct ListQuery {
 }
 
 /// `GET /api/v1/invites?case_id=&distribution=&status=&cursor=&limit=`.
-#[utoipa::path(get, path = "/invites", tag = "invites",
+#[utoipa::path(get, path = "/invites", tag = "invites", operation_id = "list_invites",
     params(("case_id" = Option<String>, Query, description = "Only this case's"),
            ("distribution" = Option<String>, Query, description = "Only this distribution's"),
            ("status" = Option<String>, Query, description = "Only this invite status"),
@@ -85,7 +85,7 @@ pub async fn list(
 }
 
 /// `GET /api/v1/invites/{id}`.
-#[utoipa::path(get, path = "/invites/{id}", tag = "invites",
+#[utoipa::path(get, path = "/invites/{id}", tag = "invites", operation_id = "get_invite",
     params(("id" = String, Path, description = "Invite id")),
     responses((status = 200, description = "The invite with its send history (SPEC §5.1)", body = Value),
               (status = 403, description = "Needs view_distribution on its survey", body = ErrorBody),

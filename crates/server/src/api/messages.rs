@@ -31,7 +31,7 @@ enum Direction {
 }
 
 /// `POST /api/v1/cases/{id}/messages` `{"direction","text","at","account"}`.
-#[utoipa::path(post, path = "/cases/{id}/messages", tag = "cases",
+#[utoipa::path(post, path = "/cases/{id}/messages", tag = "cases", operation_id = "create_conversation_message",
     params(("id" = String, Path, description = "Case id")),
     request_body(content = Value, description = "`{direction, text, at, account}`"),
     responses((status = 202, description = "Recorded", body = Value),

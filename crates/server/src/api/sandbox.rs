@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::app::AppState;
 
 /// `GET /api/v1/sandbox/messages`.
-#[utoipa::path(get, path = "/sandbox/messages", tag = "sandbox",
+#[utoipa::path(get, path = "/sandbox/messages", tag = "sandbox", operation_id = "list_sandbox_messages",
     responses((status = 200, description = "What the sandbox provider \"sent\", as the customer would see it", body = Value)))]
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
     Json(json!({"items": state.sandbox.messages(), "next_cursor": null}))

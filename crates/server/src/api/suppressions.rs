@@ -27,7 +27,7 @@ struct NewSuppression {
 }
 
 /// `GET /api/v1/suppressions`.
-#[utoipa::path(get, path = "/suppressions", tag = "suppressions",
+#[utoipa::path(get, path = "/suppressions", tag = "suppressions", operation_id = "list_suppressions",
     responses((status = 200, description = "Numbers never messaged", body = ObjectList)))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let items: Vec<Value> = state
@@ -41,7 +41,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError
 }
 
 /// `POST /api/v1/suppressions` `{"phone","reason","account"}`.
-#[utoipa::path(post, path = "/suppressions", tag = "suppressions",
+#[utoipa::path(post, path = "/suppressions", tag = "suppressions", operation_id = "create_suppression",
     request_body(content = Value, description = "`{phone, reason, account}`"),
     responses((status = 201, description = "Suppressed", body = Value),
               (status = 422, description = "Not an E.164 number, or unknown account", body = ErrorBody)))]
@@ -75,7 +75,7 @@ pub async fn create(
 }
 
 /// `DELETE /api/v1/suppressions/{phone}`.
-#[utoipa::path(delete, path = "/suppressions/{phone}", tag = "suppressions",
+#[utoipa::path(delete, path = "/suppressions/{phone}", tag = "suppressions", operation_id = "delete_suppression",
     params(("phone" = String, Path, description = "E.164 number")),
     responses((status = 204, description = "The number may be messaged again"),
               (status = 403, description = "Needs the admin role", body = ErrorBody),
@@ -98,7 +98,7 @@ pub async fn delete(
 ///
 /// # Errors
 /// 404 when the number is not suppressed.
-#[utoipa::path(get, path = "/suppressions/{phone}", tag = "suppressions",
+#[utoipa::path(get, path = "/suppressions/{phone}", tag = "suppressions", operation_id = "get_suppression",
     params(("phone" = String, Path, description = "E.164 number")),
     responses((status = 200, description = "The suppression", body = Value),
               (status = 404, description = "Not suppressed", body = ErrorBody)))]

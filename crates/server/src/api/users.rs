@@ -30,7 +30,7 @@ fn require_self_or_admin(state: &AppState, caller: &Caller, user: &str) -> Resul
 ///
 /// # Errors
 /// 403, 404.
-#[utoipa::path(post, path = "/users/{id}/tokens", tag = "users",
+#[utoipa::path(post, path = "/users/{id}/tokens", tag = "users", operation_id = "issue_user_token",
     params(("id" = String, Path, description = "User id")),
     responses((status = 201, description = "The new token (`token`), shown only this once", body = Value),
               (status = 403, description = "Only the user or an admin", body = ErrorBody),
@@ -58,7 +58,7 @@ pub async fn issue(
 ///
 /// # Errors
 /// 403, 404.
-#[utoipa::path(get, path = "/users/{id}/tokens", tag = "users",
+#[utoipa::path(get, path = "/users/{id}/tokens", tag = "users", operation_id = "list_user_tokens",
     params(("id" = String, Path, description = "User id")),
     responses((status = 200, description = "Token ids with when they were issued and revoked", body = Value),
               (status = 403, description = "Only the user or an admin", body = ErrorBody),
@@ -86,7 +86,7 @@ pub async fn list(
 ///
 /// # Errors
 /// 403, 404 (unknown user, or no live token with that id).
-#[utoipa::path(delete, path = "/users/{id}/tokens/{token_id}", tag = "users",
+#[utoipa::path(delete, path = "/users/{id}/tokens/{token_id}", tag = "users", operation_id = "revoke_user_token",
     params(("id" = String, Path, description = "User id"),
            ("token_id" = String, Path, description = "Token id")),
     responses((status = 204, description = "Revoked: the token no longer authenticates"),
