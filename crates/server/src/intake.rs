@@ -36,7 +36,7 @@ impl IntakeGate {
         let deadline = Instant::now() + at_most;
         loop {
             let notified = self.changed.notified();
-            let wait = match self.reserved_for() {
+            let wait = match self.reserved_at(Instant::now()) {
                 None => return,
                 Some(wait) => wait,
             };
@@ -49,13 +49,13 @@ impl IntakeGate {
         }
     }
 
-    /// How much longer the writer is reserved for intake (None: not reserved).
-    fn reserved_for(&self) -> Option<Duration> {
+    /// How much longer, from `now`, the writer is reserved for intake (None: not reserved).
+    fn reserved_at(&self, now: Instant) -> Option<Duration> {
         if self.busy.load(Ordering::SeqCst) > 0 {
             return Some(GRACE);
         }
-        let last = *self.last_exit.lock().unwrap_or_else(|p| p.into_inner());
-        let left = GRACE.checked_sub(last?.elapsed())?;
+        let last = (*self.last_exit.lock().unwrap_or_else(|p| p.into_inner()))?;
+        let left = GRACE.checked_sub(now.saturating_duration_since(last))?;
         (!left.is_zero()).then_some(left)
     }
 }
@@ -72,17 +72,32 @@ impl Drop for IntakeGuard<'_> {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn reserved_while_busy_and_for_the_grace_period_after() {
+    #[test]
+    fn reserved_while_busy_and_for_the_grace_period_after() {
         let gate = IntakeGate::default();
-        assert_eq!(gate.reserved_for(), None, "nothing happened yet");
+        assert_eq!(
+            gate.reserved_at(Instant::now()),
+            None,
+            "nothing happened yet"
+        );
         let guard = gate.enter();
-        assert_eq!(gate.reserved_for(), Some(GRACE), "a batch is being applied");
+        assert_eq!(
+            gate.reserved_at(Instant::now()),
+            Some(GRACE),
+            "a batch is being applied"
+        );
         drop(guard);
-        let left = gate.reserved_for().expect("the grace period after a batch");
-        assert!(left <= GRACE);
-        tokio::time::sleep(GRACE + Duration::from_millis(10)).await;
-        assert_eq!(gate.reserved_for(), None, "the grace period is over");
+        let exit = gate.last_exit.lock().unwrap().expect("the exit is noted");
+        let soon = exit + Duration::from_millis(10);
+        assert_eq!(
+            gate.reserved_at(soon),
+            Some(GRACE - Duration::from_millis(10))
+        );
+        assert_eq!(
+            gate.reserved_at(exit + GRACE),
+            None,
+            "the grace period is over"
+        );
     }
 
     #[tokio::test]
