@@ -11,7 +11,7 @@ use std::sync::{Arc, RwLock};
 
 use closeloop_domain::config::document::{self, Kind};
 use closeloop_domain::config::{load_document, Config, ConfigError, Loaded, Validation};
-use closeloop_store::{Store, StoreError};
+use closeloop_store::{AccountHealth, Store, StoreError};
 use serde_json::Value;
 use time::OffsetDateTime;
 use tokio::sync::{watch, Mutex, MutexGuard};
@@ -84,17 +84,12 @@ fn lines(errors: &[ConfigError]) -> String {
 }
 
 /// The accounts the provider stopped (their distributions are `failed`).
-///
-/// # Errors
-/// On database failure.
-pub async fn failed_accounts(store: &Store) -> Result<BTreeSet<String>, StoreError> {
-    Ok(store
-        .account_health()
-        .await?
-        .into_iter()
+pub fn failed_accounts(health: &[AccountHealth]) -> BTreeSet<String> {
+    health
+        .iter()
         .filter(|h| !h.healthy)
-        .map(|h| h.account)
-        .collect())
+        .map(|h| h.account.clone())
+        .collect()
 }
 
 impl LiveConfig {
@@ -127,7 +122,7 @@ impl LiveConfig {
             document::apply(&mut value, kind, &change.id, body);
             revisions.insert((kind, change.id), change.revision);
         }
-        let failed = failed_accounts(store).await?;
+        let failed = failed_accounts(&store.account_health().await?);
         let Loaded {
             config, warnings, ..
         } = load_document(

@@ -379,40 +379,55 @@ fn invalid(errors: Vec<ConfigError>, kind: Kind, index: Option<usize>) -> ApiErr
     error.with_details(details)
 }
 
-/// Puts (`Some`) or deletes (`None`) one object: checks `If-Match` and the caller's right,
+/// Builds an object's new version from its stored one.
+pub type Update<'a> = Box<dyn FnOnce(&Value) -> Result<Value, ApiError> + Send + 'a>;
+
+/// What a write does to one object.
+pub enum Change<'a> {
+    /// Creates it (409 when the id exists).
+    Create(Value),
+    /// Replaces it with a version computed from the stored one while the write lock is
+    /// held, so a merge patch or kept secrets never build on a version another write
+    /// already replaced.
+    Update(Update<'a>),
+    /// Deletes it.
+    Delete,
+}
+
+/// Creates, updates or deletes one object: checks `If-Match` and the caller's right,
 /// validates the whole document, stores the change with its effects in one transaction
 /// and puts the new config in force.
 ///
 /// # Errors
-/// 412, 403, 404 (replace or delete of a missing object), 409 (create of an existing
+/// 412, 403, 404 (update or delete of a missing object), 409 (create of an existing
 /// one, or a change that breaks another object), 422 (the object is invalid).
-#[allow(clippy::too_many_arguments)]
 pub async fn write(
     state: &AppState,
     caller: &Caller,
     kind: Kind,
     id: &str,
-    item: Option<Value>,
+    change: Change<'_>,
     headers: &HeaderMap,
-    create: bool,
     effects: &[Effect],
 ) -> Result<Written, ApiError> {
     let _writer = state.live.write_lock().await;
     let snapshot = state.live.snapshot();
     let existing = document::find(&snapshot.document, kind, id).map(|(_, v)| v);
-    match (create, existing) {
-        (true, Some(_)) => {
+    let current_tag = existing.map(|v| etag(snapshot.revision(kind, id), v));
+    check_if_match(headers, current_tag.as_deref())?;
+    let item = match (change, existing) {
+        (Change::Create(_), Some(_)) => {
             return Err(ApiError::conflict(
                 "already_exists",
                 format!("{} {id:?} already exists", kind.singular()),
             )
             .at("id"))
         }
-        (false, None) => return Err(ApiError::not_found(kind.singular(), id)),
-        _ => {}
-    }
-    let current_tag = existing.map(|v| etag(snapshot.revision(kind, id), v));
-    check_if_match(headers, current_tag.as_deref())?;
+        (Change::Create(item), None) => Some(item),
+        (_, None) => return Err(ApiError::not_found(kind.singular(), id)),
+        (Change::Update(build), Some(stored)) => Some(build(stored)?),
+        (Change::Delete, Some(_)) => None,
+    };
     require_write(caller, &snapshot.config, kind, id, item.as_ref())?;
 
     let mut doc = snapshot.document.clone();
@@ -423,7 +438,8 @@ pub async fn write(
             None
         }
     };
-    let failed = failed_accounts(&state.store).await?;
+    let health = state.store.account_health().await?;
+    let failed = failed_accounts(&health);
     let checked_rule = (kind == Kind::Rules && item.is_some()).then_some(id);
     let loaded = load_document(
         &doc,
@@ -449,7 +465,6 @@ pub async fn write(
     let queue_rules_before = crate::worker::schedule::queue_rules(&snapshot.config);
     let next = snapshot.next(loaded.config, doc, (kind, id, revision));
     let queue_rules_after = crate::worker::schedule::queue_rules(&next.config);
-    let health = state.store.account_health().await?;
     let (body, tag) = match &item {
         Some(v) => (
             representation(state, &next, kind, v, &health),
@@ -511,9 +526,8 @@ pub async fn create(
         caller,
         kind,
         &id,
-        Some(item),
+        Change::Create(item),
         headers,
-        true,
         &effects,
     )
     .await?;
@@ -536,16 +550,17 @@ pub async fn replace(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let mut item = parse_item(kind, body, Some(id))?;
-    let snapshot = state.live.snapshot();
-    let stored = document::find(&snapshot.document, kind, id).map(|(_, v)| v);
-    if let Some(map) = item.as_object_mut() {
-        prepare(kind, caller, map, stored)?;
-    }
-    if let Some(stored) = stored {
+    let item = parse_item(kind, body, Some(id))?;
+    let update = move |stored: &Value| {
+        let mut item = item;
+        if let Some(map) = item.as_object_mut() {
+            prepare(kind, caller, map, Some(stored))?;
+        }
         document::keep_secrets(kind, stored, &mut item);
-    }
-    let written = write(state, caller, kind, id, Some(item), headers, false, &[]).await?;
+        Ok(item)
+    };
+    let change = Change::Update(Box::new(update));
+    let written = write(state, caller, kind, id, change, headers, &[]).await?;
     Ok(written_response(StatusCode::OK, written))
 }
 
@@ -570,20 +585,21 @@ pub async fn patch(
         return Err(chosen_token());
     }
     let patch = Value::Object(patch);
-    let snapshot = state.live.snapshot();
-    let (_, stored) = document::find(&snapshot.document, kind, id)
-        .ok_or_else(|| ApiError::not_found(kind.singular(), id))?;
-    let mut item = stored.clone();
-    json_patch::merge(&mut item, &patch);
-    if let Some(map) = item.as_object_mut() {
-        for field in derived_fields(kind) {
-            map.remove(*field);
+    let update = move |stored: &Value| {
+        let mut item = stored.clone();
+        json_patch::merge(&mut item, &patch);
+        if let Some(map) = item.as_object_mut() {
+            for field in derived_fields(kind) {
+                map.remove(*field);
+            }
+            if kind == Kind::Rules {
+                prepare(kind, caller, map, Some(stored))?;
+            }
         }
-        if kind == Kind::Rules {
-            prepare(kind, caller, map, Some(stored))?;
-        }
-    }
-    let written = write(state, caller, kind, id, Some(item), headers, false, &[]).await?;
+        Ok(item)
+    };
+    let change = Change::Update(Box::new(update));
+    let written = write(state, caller, kind, id, change, headers, &[]).await?;
     Ok(written_response(StatusCode::OK, written))
 }
 
@@ -604,6 +620,6 @@ pub async fn delete(
         }],
         _ => Vec::new(),
     };
-    write(state, caller, kind, id, None, headers, false, &effects).await?;
+    write(state, caller, kind, id, Change::Delete, headers, &effects).await?;
     Ok(StatusCode::NO_CONTENT)
 }
