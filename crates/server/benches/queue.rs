@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use closeloop::app::Clock;
 use closeloop::app::{self, StartOptions};
-use closeloop::clock::Clock;
 
 const DUE: i64 = 1_000;
 
@@ -88,11 +88,7 @@ async fn measure(stored: i64) -> anyhow::Result<(Duration, Duration)> {
     .await?;
     let startup = started.elapsed();
     let run_started = Instant::now();
-    let scheduled = running
-        .state
-        .metrics
-        .events
-        .with_label_values(&["scheduled"]);
+    let scheduled = running.metrics().events.with_label_values(&["scheduled"]);
     while scheduled.get() < DUE as u64 {
         if run_started.elapsed() > Duration::from_secs(120) {
             anyhow::bail!(

@@ -6,8 +6,8 @@ mod common;
 
 use std::time::Duration;
 
+use closeloop::app::Clock;
 use closeloop::app::{self, Running, StartOptions};
-use closeloop::clock::Clock;
 use common::*;
 use serde_json::{json, Value};
 

@@ -141,3 +141,49 @@ async fn the_document_covers_every_route_and_every_route_it_names_is_served() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn every_error_code_answered_is_listed_in_the_document() {
+    let app = spawn_app().await;
+    let (_, document) = app.get_json("/openapi.json").await;
+    let listed: Vec<&str> = document["components"]["schemas"]["Code"]["enum"]
+        .as_array()
+        .expect("the error codes are an enum in the document")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for code in ["invalid_json", "not_found", "breaks_config", "internal"] {
+        assert!(listed.contains(&code), "{code} is not listed: {listed:?}");
+    }
+    let answered = [
+        app.http
+            .put(app.api("/cases/C-1"))
+            .body("{not json")
+            .send()
+            .await
+            .unwrap(),
+        app.http.get(app.api("/cases/nope")).send().await.unwrap(),
+        app.http
+            .put(app.api("/cases/C-1"))
+            .json(&serde_json::json!({"id": "C-2", "status": "New"}))
+            .send()
+            .await
+            .unwrap(),
+        app.http
+            .get(app.api("/invites?limit=many"))
+            .send()
+            .await
+            .unwrap(),
+    ];
+    for response in answered {
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        let code = body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!((400..500).contains(&status), "{status} {body}");
+        assert!(listed.contains(&code.as_str()), "{code} is not listed");
+    }
+    app.stop().await;
+}

@@ -36,7 +36,7 @@ pub use error::StoreError;
 pub use events::{CaseEvent, EventRow, NewEvent};
 pub use idempotency::StoredAnswer;
 pub use invites::{InviteFilter, InviteRow, NewInvite};
-pub use messages::{ClaimedMessage, MessageRow, NewMessage, SendResult};
+pub use messages::{ClaimedMessage, MessageRow, NewMessage, Outbox, SendResult};
 pub use schedule::QueueRules;
 pub use suppressions::Suppression;
 

@@ -1,6 +1,7 @@
 //! The message outbox: WhatsApp messages to send, claimed by dispatchers with a lease,
 //! committed before the provider is called, and settled in a second short transaction.
 
+use closeloop_domain::config::MessageKind;
 use closeloop_domain::status::InviteStatus;
 use sqlx::Row;
 
@@ -13,8 +14,8 @@ pub struct NewMessage {
     pub id: String,
     /// The invite it belongs to.
     pub invite_id: String,
-    /// `invitation`, `reminder` or `thank_you`.
-    pub kind: String,
+    /// Invitation, reminder or thank-you.
+    pub kind: MessageKind,
     /// Sender account id.
     pub account: String,
     /// E.164 recipient.
@@ -27,6 +28,43 @@ pub struct NewMessage {
     pub now: i64,
 }
 
+/// Where a message is in the outbox. The SQL of this module writes these names as
+/// literals (the partial index `messages_due` is on `outbox <> 'done'`); rows are parsed
+/// here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outbox {
+    /// Waiting for its send time or a dispatcher.
+    Queued,
+    /// Claimed by a dispatcher under a lease.
+    Sending,
+    /// Settled: accepted by the provider or failed for good.
+    Done,
+}
+
+impl Outbox {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outbox::Queued => "queued",
+            Outbox::Sending => "sending",
+            Outbox::Done => "done",
+        }
+    }
+
+    fn parse(stored: &str) -> Result<Outbox> {
+        [Outbox::Queued, Outbox::Sending, Outbox::Done]
+            .into_iter()
+            .find(|o| o.as_str() == stored)
+            .ok_or_else(|| StoreError::UnknownValue(stored.to_string()))
+    }
+}
+
+fn message_kind(stored: &str) -> Result<MessageKind> {
+    stored
+        .parse()
+        .map_err(|_| StoreError::UnknownValue(stored.to_string()))
+}
+
 /// A message claimed for sending.
 #[derive(Clone, Debug)]
 pub struct ClaimedMessage {
@@ -35,7 +73,7 @@ pub struct ClaimedMessage {
     /// The invite.
     pub invite_id: String,
     /// Message kind.
-    pub kind: String,
+    pub kind: MessageKind,
     /// Sender account id.
     pub account: String,
     /// E.164 recipient.
@@ -91,7 +129,7 @@ pub struct MessageRow {
     /// The invite.
     pub invite_id: String,
     /// Message kind.
-    pub kind: String,
+    pub kind: MessageKind,
     /// Sender account.
     pub account: String,
     /// Recipient.
@@ -102,8 +140,8 @@ pub struct MessageRow {
     pub text: String,
     /// Delivery status.
     pub status: InviteStatus,
-    /// Outbox state (`queued`, `sending`, `done`).
-    pub outbox: String,
+    /// Where the message is in the outbox.
+    pub outbox: Outbox,
     /// The wamid.
     pub provider_message_id: Option<String>,
     /// Attempts made.
@@ -135,7 +173,7 @@ impl StoreTx {
         )
         .bind(&message.id)
         .bind(&message.invite_id)
-        .bind(&message.kind)
+        .bind(message.kind.as_str())
         .bind(&message.account)
         .bind(&message.recipient)
         .bind(to_json(&message.payload)?)
@@ -296,7 +334,7 @@ impl Store {
                 Ok(ClaimedMessage {
                     id: r.get("id"),
                     invite_id: r.get("invite_id"),
-                    kind: r.get("kind"),
+                    kind: message_kind(r.get("kind"))?,
                     account: r.get("account"),
                     recipient: r.get("recipient"),
                     payload: from_json(r.get::<&str, _>("payload"))?,
@@ -357,7 +395,7 @@ fn message_row(r: &sqlx::sqlite::SqliteRow) -> Result<MessageRow> {
     Ok(MessageRow {
         id: r.get("id"),
         invite_id: r.get("invite_id"),
-        kind: r.get("kind"),
+        kind: message_kind(r.get("kind"))?,
         account: r.get("account"),
         recipient: r.get("recipient"),
         payload: from_json(r.get::<&str, _>("payload"))?,
@@ -365,7 +403,7 @@ fn message_row(r: &sqlx::sqlite::SqliteRow) -> Result<MessageRow> {
         status: status
             .parse()
             .map_err(|_| StoreError::UnknownValue(status.to_string()))?,
-        outbox: r.get("outbox"),
+        outbox: Outbox::parse(r.get("outbox"))?,
         provider_message_id: r.get("provider_message_id"),
         attempts: r.get("attempts"),
         error_code: r.get("error_code"),

@@ -72,7 +72,11 @@ impl Config {
     /// Whether an inbound text is an opt-out word (trimmed, case-insensitive).
     pub fn is_opt_out(&self, text: &str) -> bool {
         let text = text.trim().to_lowercase();
-        self.opt_out_words.iter().any(|w| w.to_lowercase() == text)
+        !text.is_empty()
+            && self
+                .opt_out_words
+                .iter()
+                .any(|w| w.trim().to_lowercase() == text)
     }
 
     /// Whether `user` may edit distributions of `survey` (owner, edit share, or admin).

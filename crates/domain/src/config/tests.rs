@@ -670,6 +670,19 @@ fn opt_out_words_are_configurable() {
 }
 
 #[test]
+fn opt_out_words_match_trimmed_and_case_insensitive() {
+    let c = load(&format!("opt_out_words: [STOP, BAJA, ARRÊT]\n{BASE}"))
+        .unwrap()
+        .config;
+    for text in ["STOP", " stop ", "Baja", "arrêt"] {
+        assert!(c.is_opt_out(text), "{text:?} should opt out");
+    }
+    for text in ["stop it", "", "  ", "please stop"] {
+        assert!(!c.is_opt_out(text), "{text:?} should not opt out");
+    }
+}
+
+#[test]
 fn wrong_types_report_their_path_once() {
     let errs = errors(&replaced("    sender_account: wa\n    messages:\n      invitation:\n        template: inv\n", "    sender_account: wa\n    max_reminders: two\n    messages:\n      invitation:\n        template: inv\n"));
     assert_eq!(errs.len(), 1, "{errs:?}");

@@ -3,10 +3,10 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::config_file::{self, LoadError};
+use crate::cli::config_file::{self, LoadError};
 
 /// Prints errors (exit 1) or lint warnings (exit 0), each with its path in the file.
-pub fn run(file: &Path) -> ExitCode {
+pub(crate) fn run(file: &Path) -> ExitCode {
     match config_file::load(file) {
         Ok(loaded) => {
             for warning in &loaded.warnings {

@@ -8,11 +8,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use closeloop_domain::config::MessageKind;
 use serde_json::{json, Value};
 
 use crate::app::{self, StartOptions};
-use crate::clock::Clock;
-use crate::config_file;
+use crate::cli::config_file;
+use crate::runtime::clock::Clock;
 
 /// The demo config shipped in the binary, used when `examples/closeloop.yaml` is not
 /// reachable from the working directory.
@@ -23,7 +24,7 @@ const EMBEDDED_CONFIG: &str = include_str!("../../../../examples/closeloop.yaml"
 const DEMO_SPEED: f64 = 14_400.0;
 
 /// Runs the demo; serves until Ctrl-C unless `no_serve`.
-pub async fn run(
+pub(crate) async fn run(
     listen: SocketAddr,
     config_path: &Path,
     no_serve: bool,
@@ -233,10 +234,10 @@ impl Demo {
                 .as_array()
                 .map(|m| m.iter().collect())
                 .unwrap_or_default();
-            let kinds: Vec<String> = messages
+            let kinds: Vec<MessageKind> = messages
                 .iter()
                 .filter(|m| m["provider_message_id"].is_string())
-                .filter_map(|m| m["kind"].as_str().map(str::to_string))
+                .filter_map(|m| m["kind"].as_str()?.parse().ok())
                 .collect();
             rows.push(Row {
                 outcome: first_outcome(&trace),
@@ -246,12 +247,19 @@ impl Demo {
                     .unwrap_or("-")
                     .to_string(),
                 language: invite["language"].as_str().unwrap_or("-").to_string(),
-                reminders: kinds.iter().filter(|k| *k == "reminder").count(),
-                thanked: kinds.iter().any(|k| k == "thank_you"),
+                reminders: kinds
+                    .iter()
+                    .filter(|k| **k == MessageKind::Reminder)
+                    .count(),
+                thanked: kinds.contains(&MessageKind::ThankYou),
                 received: if kinds.is_empty() {
                     invite_text(&invite)
                 } else {
-                    kinds.join(", ")
+                    kinds
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 },
                 text: messages
                     .first()
@@ -267,7 +275,10 @@ impl Demo {
 }
 
 fn tempdir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("closeloop-demo-{}", crate::ids::new_id("run")));
+    let dir = std::env::temp_dir().join(format!(
+        "closeloop-demo-{}",
+        crate::runtime::ids::new_id("run")
+    ));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     Ok(dir)
 }

@@ -7,7 +7,11 @@ use anyhow::Context;
 use serde_json::Value;
 
 /// Fetches `GET /api/v1/cases/{id}/trace` and prints it.
-pub async fn run(case_id: &str, server: &str, token: Option<&str>) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(
+    case_id: &str,
+    server: &str,
+    token: Option<&str>,
+) -> anyhow::Result<ExitCode> {
     let url = format!(
         "{}/api/v1/cases/{}/trace",
         server.trim_end_matches('/'),
@@ -49,7 +53,7 @@ fn urlencode(s: &str) -> String {
 }
 
 /// The trace as indented text: event → rule → conditions and actions.
-pub fn render(trace: &Value) -> String {
+pub(crate) fn render(trace: &Value) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "case {}", trace["case_id"].as_str().unwrap_or("?"));
     for event in trace["events"].as_array().into_iter().flatten() {

@@ -28,13 +28,13 @@ const ATTEMPTS: u32 = 4;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Where the import goes.
-pub struct Target<'a> {
+pub(crate) struct Target<'a> {
     /// Base URL of the server.
-    pub server: &'a str,
+    pub(crate) server: &'a str,
     /// API token, when the server has users.
-    pub token: Option<&'a str>,
+    pub(crate) token: Option<&'a str>,
     /// Lines per request.
-    pub batch: usize,
+    pub(crate) batch: usize,
 }
 
 /// One rejected line of the file.
@@ -71,7 +71,7 @@ enum Stop {
 
 /// Runs the import; exit 0 when every line was sent (rejections are in the summary), 1
 /// when the file cannot be read or the server cannot be reached.
-pub async fn run(file: &Path, target: &Target<'_>) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(file: &Path, target: &Target<'_>) -> anyhow::Result<ExitCode> {
     let opened =
         std::fs::File::open(file).with_context(|| format!("{}: cannot open", file.display()))?;
     let size = opened.metadata().map(|m| m.len()).unwrap_or(0);

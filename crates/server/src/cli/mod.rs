@@ -1,6 +1,7 @@
 //! The command line (SPEC §2).
 
 mod check;
+mod config_file;
 mod demo;
 mod explain;
 mod import;
@@ -16,7 +17,7 @@ use clap::{Parser, Subcommand};
 /// closeloop: customer-feedback surveys over WhatsApp when support cases change.
 #[derive(Debug, Parser)]
 #[command(name = "closeloop", version, about)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }

@@ -5,11 +5,15 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::app::{self, StartOptions};
-use crate::clock::Clock;
-use crate::config_file;
+use crate::cli::config_file;
+use crate::runtime::clock::Clock;
 
 /// Runs the service until Ctrl-C or SIGTERM, then shuts down gracefully.
-pub async fn run(config: &Path, database: &str, listen: SocketAddr) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(
+    config: &Path,
+    database: &str,
+    listen: SocketAddr,
+) -> anyhow::Result<ExitCode> {
     let loaded = match config_file::load(config) {
         Ok(l) => l,
         Err(e) => {
@@ -37,7 +41,7 @@ pub async fn run(config: &Path, database: &str, listen: SocketAddr) -> anyhow::R
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

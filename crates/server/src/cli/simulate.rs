@@ -20,14 +20,14 @@ use closeloop_domain::resolve;
 use closeloop_domain::rule::Trigger;
 use time::OffsetDateTime;
 
-use crate::config_file::{self, LoadError};
-use crate::snapshot::{build_request, rendered_text, RenderInput, TemplateSnapshot};
+use crate::cli::config_file::{self, LoadError};
+use crate::usecase::snapshot::{build_request, rendered_text, RenderInput, TemplateSnapshot};
 
 /// Stands in for the 128-bit token a real invite would get.
 const TOKEN_PLACEHOLDER: &str = "<token>";
 
 /// Runs the simulation; exit 1 (with a message naming the file) on bad input.
-pub fn run(config_path: &Path, case_path: &Path, before_path: Option<&Path>) -> ExitCode {
+pub(crate) fn run(config_path: &Path, case_path: &Path, before_path: Option<&Path>) -> ExitCode {
     let config = match config_file::load(config_path) {
         Ok(loaded) => loaded.config,
         Err(e @ (LoadError::Io(_) | LoadError::Invalid(_))) => {
@@ -94,7 +94,7 @@ fn read_case(path: &Path) -> Result<Case, String> {
 }
 
 /// The report of one dry run, as printed.
-pub fn simulate(
+pub(crate) fn simulate(
     config: &Config,
     before: Option<&Case>,
     after: &Case,

@@ -7,22 +7,25 @@
 //! lease expires it is sent again (the one duplicate window SPEC §4.10 allows).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use closeloop_domain::config::{Account, ProviderKind};
 use closeloop_domain::retry::RetryPolicy;
-use closeloop_domain::status::InviteStatus;
-use closeloop_store::{ClaimedMessage, SendResult, StoreError, Suppression};
+use closeloop_store::{ClaimedMessage, SendResult, StoreError};
 use closeloop_whatsapp::classify::{classify, ErrorClass};
-use closeloop_whatsapp::client::{Accepted, SendError};
+use closeloop_whatsapp::client::{Accepted, CloudClient, SendError};
+use closeloop_whatsapp::webhook::DeliveryStatus;
 use closeloop_whatsapp::wire::SendRequest;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::app::AppState;
-use crate::ids::unit_random;
-use crate::sandbox::Sandbox;
-use crate::status::change_invite_status;
+use crate::runtime::clock::rfc3339;
+use crate::runtime::ids::{new_id, unit_random};
+use crate::runtime::rate::SendWindows;
+use crate::runtime::sandbox::{SandboxLog, SandboxMessage};
+use crate::usecase::settle::settle;
+use crate::usecase::{delivery, Context};
 
 /// Slack added to a claimed batch's lease beyond its paced send time.
 const LEASE_SLACK_MS: i64 = 30_000;
@@ -34,14 +37,36 @@ const PAIR_RATE_WAIT_MS: i64 = 6_000;
 /// messages of neighbouring slots into one window at Meta.
 const PACING_MARGIN: f64 = 1.05;
 
+/// How long the sandbox waits before each status, in clock time.
+const SANDBOX_STATUS_STEPS: [(DeliveryStatus, Duration); 3] = [
+    (DeliveryStatus::Sent, Duration::from_millis(50)),
+    (DeliveryStatus::Delivered, Duration::from_millis(150)),
+    (DeliveryStatus::Read, Duration::from_millis(400)),
+];
+
+/// What the send loops use.
+pub(crate) struct Dispatcher {
+    /// The operations' handles.
+    pub(crate) ctx: Arc<Context>,
+    /// The WhatsApp Cloud API client.
+    pub(crate) cloud: CloudClient,
+    /// The sandbox provider's record of what it "sent".
+    pub(crate) sandbox: Arc<SandboxLog>,
+    /// Exact per-account sending windows of this process.
+    pub(crate) windows: Arc<SendWindows>,
+}
+
+/// Shared handle to the send loops' handles.
+type State = Arc<Dispatcher>;
+
 /// Runs one dispatcher loop per configured account until `stop`; accounts added through
 /// the API get their loop when the config changes.
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn run(state: State, mut stop: watch::Receiver<bool>) {
     let mut loops = JoinSet::new();
     let mut running: HashSet<String> = HashSet::new();
-    let mut changes = state.live.subscribe();
+    let mut changes = state.ctx.live.subscribe();
     loop {
-        for account in state.config().accounts.iter().map(|a| a.id.clone()) {
+        for account in state.ctx.config().accounts.iter().map(|a| a.id.clone()) {
             if running.insert(account.clone()) {
                 loops.spawn(account_loop(state.clone(), account, stop.clone()));
             }
@@ -60,16 +85,12 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 /// Sends the account's messages until `stop` or until the account is removed from the
 /// config; returns its id. Re-reads the account every round, so a changed token or rate
 /// applies at once.
-async fn account_loop(
-    state: AppState,
-    account_id: String,
-    mut stop: watch::Receiver<bool>,
-) -> String {
+async fn account_loop(state: State, account_id: String, mut stop: watch::Receiver<bool>) -> String {
     loop {
         if *stop.borrow() {
             return account_id;
         }
-        let Some(account) = state.config().account(&account_id).cloned() else {
+        let Some(account) = state.ctx.config().account(&account_id).cloned() else {
             return account_id;
         };
         let round = dispatch_round(&state, &account).await;
@@ -81,7 +102,7 @@ async fn account_loop(
                 Duration::from_secs(1)
             }
         };
-        if super::idle(&state.wake_dispatch, wait, &mut stop).await {
+        if super::idle(&state.ctx.wake_dispatch, wait, &mut stop).await {
             return account_id;
         }
     }
@@ -90,12 +111,13 @@ async fn account_loop(
 /// How long to sleep when nothing could be claimed: until the next retry falls due, at
 /// most 250 ms (other processes may queue work without waking us). Messages already due
 /// but not claimable (stopped account, held recipient) wait the full poll interval.
-async fn idle_wait(state: &AppState, account: &str) -> Duration {
+async fn idle_wait(state: &State, account: &str) -> Duration {
     let poll = Duration::from_millis(250);
-    match state.store.next_message_due(account).await {
-        Ok(Some(at)) if at > state.clock.now_ms() => {
-            let wait = u64::try_from(at - state.clock.now_ms()).unwrap_or(0);
+    match state.ctx.store.next_message_due(account).await {
+        Ok(Some(at)) if at > state.ctx.clock.now_ms() => {
+            let wait = u64::try_from(at - state.ctx.clock.now_ms()).unwrap_or(0);
             state
+                .ctx
                 .clock
                 .real_duration(Duration::from_millis(wait))
                 .min(poll)
@@ -111,12 +133,13 @@ fn interval_us(account: &Account) -> i64 {
 }
 
 /// Claims one batch of the account's due messages and sends it; returns the batch size.
-async fn dispatch_round(state: &AppState, account: &Account) -> Result<usize, StoreError> {
+async fn dispatch_round(state: &State, account: &Account) -> Result<usize, StoreError> {
     let interval = interval_us(account);
     let batch = i64::from(account.messages_per_second).clamp(1, MAX_BATCH);
-    let now = state.clock.now_ms();
+    let now = state.ctx.clock.now_ms();
     let lease_until = now + batch * interval / 1000 + LEASE_SLACK_MS;
     let claimed = state
+        .ctx
         .store
         .claim_messages(&account.id, batch, lease_until, now)
         .await?;
@@ -125,8 +148,14 @@ async fn dispatch_round(state: &AppState, account: &Account) -> Result<usize, St
     }
     let count = claimed.len();
     let first_slot = state
+        .ctx
         .store
-        .reserve_send_slots(&account.id, count as i64, interval, state.clock.now_us())
+        .reserve_send_slots(
+            &account.id,
+            count as i64,
+            interval,
+            state.ctx.clock.now_us(),
+        )
         .await?;
     let mut sends = JoinSet::new();
     for (i, message) in claimed.into_iter().enumerate() {
@@ -134,7 +163,7 @@ async fn dispatch_round(state: &AppState, account: &Account) -> Result<usize, St
         let account = account.clone();
         let slot = first_slot + i as i64 * interval;
         sends.spawn(async move {
-            state.clock.sleep_until_us(slot).await;
+            state.ctx.clock.sleep_until_us(slot).await;
             if let Err(e) = send_one(&state, &account, message).await {
                 tracing::error!(error = %e, "could not record a send result; the lease will expire and it is retried");
             }
@@ -146,11 +175,12 @@ async fn dispatch_round(state: &AppState, account: &Account) -> Result<usize, St
 
 /// Sends one claimed message and records the outcome.
 async fn send_one(
-    state: &AppState,
+    state: &State,
     account: &Account,
     message: ClaimedMessage,
 ) -> Result<(), StoreError> {
     if state
+        .ctx
         .store
         .is_suppressed(&message.recipient, &account.id)
         .await?
@@ -159,12 +189,12 @@ async fn send_one(
             code: None,
             title: "recipient is suppressed; not sent".into(),
         };
-        return settle(state, &message, &result, None).await;
+        return settle(&state.ctx, &message, &result, None).await;
     }
     let outcome = match serde_json::from_value::<SendRequest>(message.payload.clone()) {
         Ok(request) => {
             state
-                .send_windows
+                .windows
                 .acquire(&account.id, account.messages_per_second)
                 .await;
             provider_send(state, account, &request, &message).await
@@ -173,12 +203,13 @@ async fn send_one(
             "stored request unreadable: {e}"
         ))),
     };
-    let now = state.clock.now_ms();
+    let now = state.ctx.clock.now_ms();
     let (result, class) = match outcome {
         Ok(accepted) => {
             let waited = (now - message.created_at).max(0) as f64 / 1000.0;
-            state.metrics.dispatch_latency.observe(waited);
+            state.ctx.metrics.dispatch_latency.observe(waited);
             state
+                .ctx
                 .metrics
                 .messages
                 .with_label_values(&["accepted", ""])
@@ -194,6 +225,7 @@ async fn send_one(
             let class = classify(&error);
             let code = error.code().map(|c| c.to_string()).unwrap_or_default();
             state
+                .ctx
                 .metrics
                 .messages
                 .with_label_values(&[class_name(class), code.as_str()])
@@ -205,17 +237,17 @@ async fn send_one(
             )
         }
     };
-    settle(state, &message, &result, class).await
+    settle(&state.ctx, &message, &result, class).await
 }
 
 async fn provider_send(
-    state: &AppState,
+    state: &State,
     account: &Account,
     request: &SendRequest,
     message: &ClaimedMessage,
 ) -> Result<Accepted, SendError> {
     match account.provider {
-        ProviderKind::Sandbox => Ok(Sandbox::send(
+        ProviderKind::Sandbox => Ok(sandbox_send(
             state,
             &account.id,
             request,
@@ -232,6 +264,37 @@ async fn provider_send(
                 )
                 .await
         }
+    }
+}
+
+/// The `sandbox` provider (SPEC §6): sends nothing over the network. It accepts every
+/// message, keeps what the customer would have seen, and reports sent → delivered → read
+/// after short delays through the same status path as Meta's webhooks.
+fn sandbox_send(state: &State, account: &str, request: &SendRequest, text: String) -> Accepted {
+    let wamid = format!("wamid.sandbox.{}", new_id("m"));
+    state.sandbox.record(SandboxMessage {
+        provider_message_id: wamid.clone(),
+        account: account.to_string(),
+        to: request.to.clone(),
+        template: request.template.name.clone(),
+        language: request.template.language.code.clone(),
+        text,
+        sent_at: rfc3339(state.ctx.clock.now_ms()),
+    });
+    let ctx = state.ctx.clone();
+    let id = wamid.clone();
+    tokio::spawn(async move {
+        for (status, delay) in SANDBOX_STATUS_STEPS {
+            tokio::time::sleep(ctx.clock.real_duration(delay)).await;
+            if let Err(e) = delivery::apply(&ctx, &id, &status, &[]).await {
+                tracing::warn!(error = %e, "sandbox status not applied");
+            }
+        }
+    });
+    Accepted {
+        wamid,
+        wa_id: Some(request.to.clone()),
+        message_status: Some("accepted".into()),
     }
 }
 
@@ -270,71 +333,6 @@ fn class_name(class: ErrorClass) -> &'static str {
         ErrorClass::Account => "account",
         ErrorClass::OptOut => "opt_out",
     }
-}
-
-/// Writes a send outcome and what it means for the invite, the recipient and the account.
-async fn settle(
-    state: &AppState,
-    message: &ClaimedMessage,
-    result: &SendResult,
-    class: Option<ErrorClass>,
-) -> Result<(), StoreError> {
-    let now = state.clock.now_ms();
-    let mut tx = state.store.begin().await?;
-    if !tx.settle_message(&message.id, result, now).await? {
-        return Ok(());
-    }
-    let invite = tx.invite(&message.invite_id).await?;
-    let mut invite_changed = false;
-    match result {
-        SendResult::Accepted { .. } => {
-            if let Some(invite) = &invite {
-                if message.kind != "thank_you" {
-                    tx.touch_invite_sent(&invite.id, now).await?;
-                    invite_changed =
-                        change_invite_status(&mut tx, invite, InviteStatus::Sent, None, now)
-                            .await?;
-                }
-            }
-        }
-        SendResult::Retry { at, .. } => {
-            if class == Some(ErrorClass::RecipientThrottled) {
-                tx.hold_recipient(&message.account, &message.recipient, *at)
-                    .await?;
-            }
-        }
-        SendResult::Requeue { code, title } => {
-            tracing::error!(account = %message.account, code = ?code, %title, "account stopped: nothing more is sent from it until it is fixed and the service restarted");
-            tx.mark_account_unhealthy(&message.account, *code, title, now)
-                .await?;
-        }
-        SendResult::Failed { code, title } => {
-            if let Some(invite) = invite.as_ref().filter(|_| message.kind == "invitation") {
-                let target = if class == Some(ErrorClass::OptOut) {
-                    InviteStatus::Unsubscribed
-                } else {
-                    InviteStatus::Failed
-                };
-                invite_changed =
-                    change_invite_status(&mut tx, invite, target, Some((*code, title)), now)
-                        .await?;
-            }
-            if class == Some(ErrorClass::OptOut) {
-                tx.suppress(&Suppression {
-                    phone: message.recipient.clone(),
-                    reason: "marketing_opt_out".into(),
-                    account: Some(message.account.clone()),
-                    created_at: now,
-                })
-                .await?;
-            }
-        }
-    }
-    tx.commit().await?;
-    if invite_changed {
-        state.wake_events.notify_one();
-    }
-    Ok(())
 }
 
 #[cfg(test)]

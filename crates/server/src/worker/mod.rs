@@ -1,23 +1,47 @@
-//! Background workers: the event processor (rules) and the dispatcher (WhatsApp sends).
-//! Each claims its work from the database with a lease, so several processes can share
-//! one database and a dead worker's work is picked up again.
+//! The background transports: the event processor (rules), the dispatcher (WhatsApp
+//! sends) and the scheduler (time-driven work). Each loop claims its work from the
+//! database with a lease, so several processes can share one database and a dead
+//! worker's work is picked up again; what a unit of work does is an operation in
+//! `usecase`.
 
-pub mod dispatch;
-pub mod events;
-pub mod schedule;
+pub(crate) mod dispatch;
+pub(crate) mod events;
+pub(crate) mod schedule;
+
+use std::sync::Arc;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::app::AppState;
+use crate::runtime::intake::IntakeGate;
+use crate::usecase::Context;
 
-/// Starts every worker; they stop when `stop` turns true.
-pub fn spawn_all(state: &AppState, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    vec![
-        tokio::spawn(events::run(state.clone(), stop.clone())),
-        tokio::spawn(dispatch::run(state.clone(), stop.clone())),
-        tokio::spawn(schedule::run(state.clone(), stop.clone())),
-    ]
+/// What the workers are started with.
+pub(crate) struct Workers {
+    /// The operations' handles.
+    pub(crate) ctx: Arc<Context>,
+    /// This process's id as a lease owner.
+    pub(crate) instance: String,
+    /// Bulk intake's claim on the writer, which the event worker yields to.
+    pub(crate) intake: Arc<IntakeGate>,
+    /// The send loops' handles.
+    pub(crate) dispatch: dispatch::Dispatcher,
+}
+
+impl Workers {
+    /// Starts every worker; they stop when `stop` turns true.
+    pub(crate) fn spawn_all(self, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+        vec![
+            tokio::spawn(events::run(
+                self.ctx.clone(),
+                self.instance,
+                self.intake,
+                stop.clone(),
+            )),
+            tokio::spawn(dispatch::run(Arc::new(self.dispatch), stop.clone())),
+            tokio::spawn(schedule::run(self.ctx, stop.clone())),
+        ]
+    }
 }
 
 /// Waits for a wake-up, the poll interval, or the stop signal; true when stopping.

@@ -7,8 +7,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use closeloop::app::Clock;
 use closeloop::app::{self, Running, StartOptions};
-use closeloop::clock::Clock;
 use closeloop_wamock::{MockAccount, MockCloud, MockConfig, TemplateDef};
 use serde_json::{json, Value};
 

@@ -1,0 +1,291 @@
+//! Case ingestion: `PUT`/`PATCH /cases/{id}`, `POST /cases:batch`, `GET /cases/{id}`.
+//!
+//! A 2xx answer means the new state and its event are committed (the event outbox is
+//! written in the same transaction). An unchanged case writes nothing and emits nothing.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use closeloop_domain::case::Case;
+use serde::Deserialize as _;
+use serde_json::{json, Value};
+
+use crate::http::api::invites::{invite_json, may_see};
+use crate::http::extract::{from_value, parse_json};
+use crate::http::openapi::ErrorBody;
+use crate::http::AppState;
+use crate::runtime::clock::rfc3339;
+use crate::usecase::access::Caller;
+use crate::usecase::error::{ApiError, Code};
+use crate::usecase::ingest::{self, keep_rule_owned_fields};
+
+/// Header carrying a client's idempotency key.
+pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// `PUT /api/v1/cases/{id}`: upsert the full case state.
+#[utoipa::path(put, path = "/cases/{id}", tag = "cases",
+    params(("id" = String, Path, description = "Case id"), ("Idempotency-Key" = Option<String>, Header, description = "Same key within 24 h: the first answer, nothing done again")),
+    request_body(content = Value, description = "The full case state (SPEC §5.1)"),
+    responses((status = 202, description = "Changed: `{event_id, changed}`", body = Value),
+              (status = 200, description = "Unchanged: `{changed: []}`", body = Value),
+              (status = 400, description = "Malformed, with the field path", body = ErrorBody)))]
+pub(crate) async fn put_case(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let value: Value = parse_json(&body)?;
+    let queue_given = mentions_queue(&value);
+    let incoming = case_from_body(value, &id)?;
+    let key = idempotency_key(&headers, "PUT", &id)?;
+    write_update(&state, &id, key.as_deref(), move |stored| {
+        Ok(keep_rule_owned_fields(stored, incoming, queue_given))
+    })
+    .await
+}
+
+/// `PATCH /api/v1/cases/{id}`: a JSON merge patch (RFC 7396) of the stored case.
+#[utoipa::path(patch, path = "/cases/{id}", tag = "cases",
+    params(("id" = String, Path, description = "Case id")),
+    request_body(content = Value, description = "A JSON merge patch (RFC 7396) of the case"),
+    responses((status = 202, description = "Changed", body = Value),
+              (status = 200, description = "Unchanged", body = Value),
+              (status = 400, description = "Malformed, with the field path", body = ErrorBody),
+              (status = 404, description = "No such case", body = ErrorBody)))]
+pub(crate) async fn patch_case(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let patch: Value = parse_json(&body)?;
+    if !patch.is_object() {
+        return Err(ApiError::new(
+            Code::InvalidPatch,
+            "a merge patch must be a JSON object",
+        ));
+    }
+    if let Some(patched_id) = patch.get("id") {
+        if patched_id != &Value::String(id.clone()) {
+            return Err(ApiError::new(Code::IdMismatch, "the id of a case cannot change").at("id"));
+        }
+    }
+    let key = idempotency_key(&headers, "PATCH", &id)?;
+    let case_id = id.clone();
+    write_update(&state, &id, key.as_deref(), move |stored| {
+        let Some(stored) = stored else {
+            return Err(ApiError::not_found("case", &case_id));
+        };
+        let mut document = serde_json::to_value(stored).map_err(ApiError::internal)?;
+        json_patch::merge(&mut document, &patch);
+        case_from_body(document, &case_id)
+    })
+    .await
+}
+
+/// `POST /api/v1/cases:batch`: NDJSON, one case per line, applied in one transaction;
+/// malformed lines are rejected with their line number while the others are accepted.
+#[utoipa::path(post, path = "/cases:batch", tag = "cases",
+    request_body(content = String, content_type = "application/x-ndjson", description = "One case per line"),
+    responses((status = 202, description = "Per-line results (line numbers of rejected lines)", body = Value),
+              (status = 413, description = "Too large", body = ErrorBody)))]
+pub(crate) async fn batch(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let _intake = state.intake.enter();
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::new(Code::InvalidBody, "the body is not UTF-8 NDJSON"))?;
+    let mut parsed = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        parsed.push((index + 1, parse_batch_line(line)));
+    }
+    let outcome = ingest::apply_batch(&state, parsed).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"accepted": outcome.accepted, "rejected": outcome.rejected, "results": outcome.results})),
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/cases/{id}`: the state, queue and invites of a case.
+#[utoipa::path(get, path = "/cases/{id}", tag = "cases",
+    params(("id" = String, Path, description = "Case id")),
+    responses((status = 200, description = "State, queue, and the invites of surveys the caller may see", body = Value),
+              (status = 404, description = "No such case", body = ErrorBody)))]
+pub(crate) async fn get_case(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let stored = state
+        .store
+        .get_case(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("case", &id))?;
+    let config = state.config();
+    let mut invites = Vec::new();
+    for invite in state
+        .store
+        .invites_of_case(&id)
+        .await?
+        .into_iter()
+        .filter(|i| may_see(&caller, &config, i))
+    {
+        let messages = state.store.invite_messages(&invite.id).await?;
+        invites.push(invite_json(&state, &invite, &messages));
+    }
+    let last = state.store.last_inbound(&id).await?;
+    let now = state.clock.now_ms();
+    let conversation = last.map(|m| {
+        let expires = m.at + crate::usecase::conversation::SERVICE_WINDOW_MS;
+        json!({
+            "last_inbound_at": rfc3339(m.at),
+            "last_inbound_text": m.text,
+            "account": m.account,
+            "service_window_open": now < expires,
+            "service_window_expires_at": rfc3339(expires),
+        })
+    });
+    Ok(Json(json!({
+        "id": stored.case.id,
+        "queue": stored.case.queue,
+        "conversation": conversation,
+        "case": stored.case,
+        "version": stored.version,
+        "created_at": rfc3339(stored.created_at),
+        "updated_at": rfc3339(stored.updated_at),
+        "invites": invites,
+    })))
+}
+
+/// Hands the update to the group-commit writer and answers once it is committed.
+async fn write_update(
+    state: &AppState,
+    id: &str,
+    key: Option<&str>,
+    make: impl FnOnce(Option<&Case>) -> Result<Case, ApiError> + Send + 'static,
+) -> Result<Response, ApiError> {
+    let answer = state
+        .ingest
+        .submit(id.to_string(), key.map(str::to_string), Box::new(make))
+        .await?;
+    let status = if answer.changed {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    if answer.replayed {
+        return Ok((status, [("idempotent-replayed", "true")], Json(answer.body)).into_response());
+    }
+    Ok((status, Json(answer.body)).into_response())
+}
+
+/// The idempotency key scoped to the method and case, so one key cannot replay the
+/// answer of a different request.
+fn idempotency_key(
+    headers: &HeaderMap,
+    method: &str,
+    id: &str,
+) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::InvalidIdempotencyKey,
+                "Idempotency-Key must be 1–255 visible ASCII characters",
+            )
+        })?;
+    Ok(Some(format!("{method} /cases/{id} {key}")))
+}
+
+/// Parses a case body, taking the id from the path when the body has none.
+fn case_from_body(mut value: Value, id: &str) -> Result<Case, ApiError> {
+    let Some(object) = value.as_object_mut() else {
+        return Err(ApiError::new(
+            Code::InvalidField,
+            "a case must be a JSON object",
+        ));
+    };
+    match object.get("id") {
+        None => {
+            object.insert("id".into(), Value::String(id.to_string()));
+        }
+        Some(Value::String(body_id)) if body_id == id => {}
+        Some(_) => {
+            return Err(ApiError::new(
+                Code::IdMismatch,
+                format!("the body's id must be {id:?}, the id in the path"),
+            )
+            .at("id"));
+        }
+    }
+    let case: Case = from_value(value)?;
+    validate_case(&case)?;
+    Ok(case)
+}
+
+fn parse_batch_line(line: &str) -> Result<(Case, bool), ApiError> {
+    // The common, valid line is read straight into a case; anything else takes the
+    // general path, which names the field that is wrong.
+    if let Ok(case) = serde_json::from_str::<Case>(line) {
+        if !case.id.is_empty() {
+            validate_case(&case)?;
+            let queue_given = line.contains("\"queue\"") && mentions_queue_in(line);
+            return Ok((case, queue_given));
+        }
+    }
+    let value: Value = parse_json(line.as_bytes())?;
+    let queue_given = mentions_queue(&value);
+    let has_id = value
+        .get("id")
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.is_empty());
+    if !has_id {
+        return Err(ApiError::new(Code::InvalidField, "each line needs a string \"id\"").at("id"));
+    }
+    let case: Case = from_value(value)?;
+    validate_case(&case)?;
+    Ok((case, queue_given))
+}
+
+/// Whether a case line has a top-level `queue` key (null included), read without
+/// building the line's values.
+fn mentions_queue_in(line: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct TopLevel {
+        #[serde(default, deserialize_with = "present")]
+        queue: bool,
+    }
+    fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| true)
+    }
+    serde_json::from_str::<TopLevel>(line).is_ok_and(|t| t.queue)
+}
+
+fn validate_case(case: &Case) -> Result<(), ApiError> {
+    if case.id.trim().is_empty() || case.id.len() > 200 {
+        return Err(
+            ApiError::new(Code::InvalidField, "a case id must be 1–200 characters").at("id"),
+        );
+    }
+    if case.status.trim().is_empty() {
+        return Err(ApiError::new(Code::InvalidField, "status must not be empty").at("status"));
+    }
+    Ok(())
+}
+
+fn mentions_queue(value: &Value) -> bool {
+    value.as_object().is_some_and(|o| o.contains_key("queue"))
+}

@@ -1,0 +1,166 @@
+//! `GET /invites` and `GET /invites/{id}`: status, response status, language, recipient,
+//! sender account and send history of invites (shape of SPEC §5.1).
+
+use axum::extract::{Path, Query, State};
+use axum::{Extension, Json};
+use closeloop_domain::config::Config;
+use closeloop_store::{InviteFilter, InviteRow, MessageRow};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::http::openapi::{ErrorBody, ObjectList};
+use crate::http::AppState;
+use crate::runtime::clock::rfc3339;
+use crate::usecase::access::Caller;
+use crate::usecase::error::{ApiError, Code};
+
+/// Query of `GET /invites`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    case_id: Option<String>,
+    distribution: Option<String>,
+    status: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/invites?case_id=&distribution=&status=&cursor=&limit=`.
+#[utoipa::path(get, path = "/invites", tag = "invites", operation_id = "list_invites",
+    params(("case_id" = Option<String>, Query, description = "Only this case's"),
+           ("distribution" = Option<String>, Query, description = "Only this distribution's"),
+           ("status" = Option<String>, Query, description = "Only this invite status"),
+           ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+           ("limit" = Option<i64>, Query, description = "1–1000, default 100")),
+    responses((status = 200, description = "Invites of the surveys the caller may see", body = ObjectList),
+              (status = 400, description = "Bad query", body = ErrorBody)))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            s.parse().map_err(|_| {
+                ApiError::new(Code::InvalidQuery, format!("unknown invite status {s:?}"))
+                    .at("status")
+            })
+        })
+        .transpose()?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::new(Code::InvalidQuery, "limit must be 1–1000").at("limit"));
+    }
+    let rows = state
+        .store
+        .list_invites(&InviteFilter {
+            case_id: query.case_id,
+            distribution: query.distribution,
+            status,
+            after: query.cursor,
+            limit: limit + 1,
+        })
+        .await?;
+    let more = rows.len() as i64 > limit;
+    let config = state.config();
+    let mut items = Vec::new();
+    // Visibility is applied within the page, so a page can hold fewer than `limit`.
+    for invite in rows
+        .iter()
+        .take(limit as usize)
+        .filter(|i| may_see(&caller, &config, i))
+    {
+        let messages = state.store.invite_messages(&invite.id).await?;
+        items.push(invite_json(&state, invite, &messages));
+    }
+    let next_cursor = if more {
+        rows.get(limit as usize - 1).map(|r| r.id.clone())
+    } else {
+        None
+    };
+    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
+}
+
+/// `GET /api/v1/invites/{id}`.
+#[utoipa::path(get, path = "/invites/{id}", tag = "invites", operation_id = "get_invite",
+    params(("id" = String, Path, description = "Invite id")),
+    responses((status = 200, description = "The invite with its send history (SPEC §5.1)", body = Value),
+              (status = 403, description = "Needs view_distribution on its survey", body = ErrorBody),
+              (status = 404, description = "No such invite", body = ErrorBody)))]
+pub(crate) async fn get_one(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let invite = state
+        .store
+        .get_invite(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("invite", &id))?;
+    if !may_see(&caller, &state.config(), &invite) {
+        return Err(ApiError::forbidden(format!(
+            "reading invite {id} needs view_distribution on survey {}",
+            invite.survey
+        )));
+    }
+    let messages = state.store.invite_messages(&invite.id).await?;
+    Ok(Json(invite_json(&state, &invite, &messages)))
+}
+
+/// Whether the caller may read an invite: `view_distribution` on its survey (a survey no
+/// longer configured: admins only).
+pub(crate) fn may_see(caller: &Caller, config: &Config, invite: &InviteRow) -> bool {
+    match config.survey(&invite.survey) {
+        Some(survey) => caller.can_view(survey),
+        None => caller.is_admin(),
+    }
+}
+
+/// The public JSON of an invite with its send history.
+pub(crate) fn invite_json(state: &AppState, invite: &InviteRow, messages: &[MessageRow]) -> Value {
+    let error = invite
+        .error_code
+        .map(|code| json!({"code": code, "title": invite.error_title}));
+    json!({
+        "id": invite.id,
+        "case_id": invite.case_id,
+        "survey": invite.survey,
+        "distribution": invite.distribution,
+        "channel": invite.channel,
+        "status": invite.status.as_str(),
+        "response_status": invite.response_status.as_str(),
+        "language": invite.language,
+        "language_source": invite.language_source,
+        "recipient": invite.recipient,
+        "recipient_source": invite.recipient_source,
+        "account": invite.account,
+        "link": state.survey_link(&invite.token),
+        "expires_at": rfc3339(invite.expires_at),
+        "reminders_sent": invite.reminders_sent,
+        "test": invite.test,
+        "reason": invite.reason,
+        "error": error,
+        "messages": messages.iter().map(message_json).collect::<Vec<_>>(),
+        "snapshot": invite.snapshot,
+        "created_at": rfc3339(invite.created_at),
+    })
+}
+
+fn message_json(m: &MessageRow) -> Value {
+    let error = m
+        .error_title
+        .as_ref()
+        .map(|title| json!({"code": m.error_code, "title": title}));
+    json!({
+        "kind": m.kind,
+        "text": m.text,
+        "provider_message_id": m.provider_message_id,
+        "status": m.status.as_str(),
+        "attempts": m.attempts,
+        "error": error,
+        "sent_at": m.sent_at.map(rfc3339),
+    })
+}

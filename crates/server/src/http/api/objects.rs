@@ -1,0 +1,206 @@
+//! The HTTP handlers of the config objects: `GET|POST /{kind}` and
+//! `GET|PUT|PATCH|DELETE /{kind}/{id}` for surveys, distributions, rules, accounts and
+//! users, each a thin shell around [`crate::http::api::resources`] (one set per kind so the
+//! OpenAPI document names every route).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use closeloop_domain::config::document::Kind;
+use serde_json::Value;
+
+use crate::http::api::resources::{self, written_response};
+use crate::http::openapi::{ErrorBody, ObjectList};
+use crate::http::AppState;
+use crate::usecase::access::Caller;
+use crate::usecase::error::ApiError;
+
+/// Handlers for one kind of config object; `$tag` groups them in the OpenAPI document.
+macro_rules! object_handlers {
+    ($kind:expr, $tag:tt, $many:tt, $one:tt,
+     $list:ident, $create:ident, $get:ident, $put:ident, $patch:ident, $delete:ident) => {
+        #[doc = concat!("`GET /api/v1", $many, "`: the ones the caller may see.")]
+        ///
+        /// # Errors
+        /// On database failure.
+        #[utoipa::path(get, path = $many, tag = $tag,
+            responses((status = 200, description = "The objects the caller may see, in the config file's form, without secrets", body = ObjectList),
+                      (status = 401, description = "No valid token", body = ErrorBody)))]
+        pub(crate) async fn $list(
+            State(state): State<AppState>,
+            Extension(caller): Extension<Caller>,
+        ) -> Result<Json<Value>, ApiError> {
+            resources::list(&state, &caller, $kind).await
+        }
+
+        #[doc = concat!("`POST /api/v1", $many, "`: creates one (config file form); a new user's first API token is in the answer, shown only this once.")]
+        ///
+        /// # Errors
+        /// 400 malformed, 403 without the right, 409 existing id, 422 invalid (with path).
+        #[utoipa::path(post, path = $many, tag = $tag,
+            request_body(content = Value, description = "The object in the config file's form (SPEC §3)"),
+            responses((status = 201, description = "Created; the body is the object as stored, with an ETag header", body = Value),
+                      (status = 400, description = "Not a JSON object", body = ErrorBody),
+                      (status = 403, description = "The caller lacks the permission named", body = ErrorBody),
+                      (status = 409, description = "The id exists, or the change breaks another object", body = ErrorBody),
+                      (status = 422, description = "Invalid: the error names the field path", body = ErrorBody)))]
+        pub(crate) async fn $create(
+            State(state): State<AppState>,
+            Extension(caller): Extension<Caller>,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> Result<Response, ApiError> {
+            let written = resources::create(&state, &caller, $kind, &headers, &body).await?;
+            Ok(written_response(StatusCode::CREATED, written))
+        }
+
+        #[doc = concat!("`GET /api/v1", $one, "` with its `ETag`.")]
+        ///
+        /// # Errors
+        /// 403, 404.
+        #[utoipa::path(get, path = $one, tag = $tag,
+            params(("id" = String, Path, description = "Object id")),
+            responses((status = 200, description = "The object, with an ETag header", body = Value),
+                      (status = 403, description = "The caller lacks the permission named", body = ErrorBody),
+                      (status = 404, description = "No such object", body = ErrorBody)))]
+        pub(crate) async fn $get(
+            State(state): State<AppState>,
+            Extension(caller): Extension<Caller>,
+            Path(id): Path<String>,
+        ) -> Result<Response, ApiError> {
+            resources::get_one(&state, &caller, $kind, &id).await
+        }
+
+        #[doc = concat!("`PUT /api/v1", $one, "`: replaces it; secrets left out are kept.")]
+        ///
+        /// # Errors
+        /// As create, plus 404 and 412 (If-Match).
+        #[utoipa::path(put, path = $one, tag = $tag,
+            params(("id" = String, Path, description = "Object id"),
+                   ("If-Match" = Option<String>, Header, description = "The ETag read; 412 if the object changed since")),
+            request_body(content = Value, description = "The whole object in the config file's form"),
+            responses((status = 200, description = "Replaced", body = Value),
+                      (status = 403, description = "The caller lacks the permission named", body = ErrorBody),
+                      (status = 404, description = "No such object", body = ErrorBody),
+                      (status = 409, description = "The change breaks another object", body = ErrorBody),
+                      (status = 412, description = "Changed since it was read", body = ErrorBody),
+                      (status = 422, description = "Invalid: the error names the field path", body = ErrorBody)))]
+        pub(crate) async fn $put(
+            State(state): State<AppState>,
+            Extension(caller): Extension<Caller>,
+            Path(id): Path<String>,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> Result<Response, ApiError> {
+            resources::replace(&state, &caller, $kind, &id, &headers, &body).await
+        }
+
+        #[doc = concat!("`PATCH /api/v1", $one, "`: a JSON merge patch (RFC 7396).")]
+        ///
+        /// # Errors
+        /// As PUT.
+        #[utoipa::path(patch, path = $one, tag = $tag,
+            params(("id" = String, Path, description = "Object id"),
+                   ("If-Match" = Option<String>, Header, description = "The ETag read; 412 if the object changed since")),
+            request_body(content = Value, description = "A JSON merge patch, e.g. {\"status\":\"paused\"}"),
+            responses((status = 200, description = "Changed", body = Value),
+                      (status = 403, description = "The caller lacks the permission named", body = ErrorBody),
+                      (status = 404, description = "No such object", body = ErrorBody),
+                      (status = 409, description = "The change breaks another object", body = ErrorBody),
+                      (status = 412, description = "Changed since it was read", body = ErrorBody),
+                      (status = 422, description = "Invalid: the error names the field path", body = ErrorBody)))]
+        pub(crate) async fn $patch(
+            State(state): State<AppState>,
+            Extension(caller): Extension<Caller>,
+            Path(id): Path<String>,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> Result<Response, ApiError> {
+            resources::patch(&state, &caller, $kind, &id, &headers, &body).await
+        }
+
+        #[doc = concat!("`DELETE /api/v1", $one, "`.")]
+        ///
+        /// # Errors
+        /// 403, 404, 409 while other objects use it, 412.
+        #[utoipa::path(delete, path = $one, tag = $tag,
+            params(("id" = String, Path, description = "Object id"),
+                   ("If-Match" = Option<String>, Header, description = "The ETag read; 412 if the object changed since")),
+            responses((status = 204, description = "Deleted"),
+                      (status = 403, description = "The caller lacks the permission named", body = ErrorBody),
+                      (status = 404, description = "No such object", body = ErrorBody),
+                      (status = 409, description = "Other objects still use it (the error names one)", body = ErrorBody),
+                      (status = 412, description = "Changed since it was read", body = ErrorBody)))]
+        pub(crate) async fn $delete(
+            State(state): State<AppState>,
+            Extension(caller): Extension<Caller>,
+            Path(id): Path<String>,
+            headers: HeaderMap,
+        ) -> Result<impl IntoResponse, ApiError> {
+            resources::delete(&state, &caller, $kind, &id, &headers).await
+        }
+    };
+}
+
+object_handlers!(
+    Kind::Surveys,
+    "surveys",
+    "/surveys",
+    "/surveys/{id}",
+    list_surveys,
+    create_survey,
+    get_survey,
+    put_survey,
+    patch_survey,
+    delete_survey
+);
+object_handlers!(
+    Kind::Distributions,
+    "distributions",
+    "/distributions",
+    "/distributions/{id}",
+    list_distributions,
+    create_distribution,
+    get_distribution,
+    put_distribution,
+    patch_distribution,
+    delete_distribution
+);
+object_handlers!(
+    Kind::Rules,
+    "rules",
+    "/rules",
+    "/rules/{id}",
+    list_rules,
+    create_rule,
+    get_rule,
+    put_rule,
+    patch_rule,
+    delete_rule
+);
+object_handlers!(
+    Kind::Accounts,
+    "accounts",
+    "/accounts",
+    "/accounts/{id}",
+    list_accounts,
+    create_account,
+    get_account,
+    put_account,
+    patch_account,
+    delete_account
+);
+object_handlers!(
+    Kind::Users,
+    "users",
+    "/users",
+    "/users/{id}",
+    list_users,
+    create_user,
+    get_user,
+    put_user,
+    patch_user,
+    delete_user
+);

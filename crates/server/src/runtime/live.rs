@@ -1,0 +1,187 @@
+//! The live config: the config file's document with the changes made through the
+//! management API layered on top, loaded into a [`Config`] that handlers and workers read
+//! and that a write swaps atomically.
+//!
+//! Changes are stored per object in the database (`config_changes`) and applied over the
+//! file at every start: an API write to an id replaces the file's object with that id, an
+//! API delete hides it; objects the API never touched follow the file.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
+
+use closeloop_domain::config::document::{self, Kind};
+use closeloop_domain::config::{load_document, Config, ConfigError, Loaded, Validation};
+use closeloop_store::{AccountHealth, Store, StoreError};
+use serde_json::Value;
+use time::OffsetDateTime;
+use tokio::sync::{watch, Mutex, MutexGuard};
+
+/// The running config and the document it was loaded from.
+pub(crate) struct LiveConfig {
+    current: RwLock<Arc<Snapshot>>,
+    writer: Mutex<()>,
+    changes: watch::Sender<u64>,
+}
+
+/// One loaded state of the config: the typed config, the document it came from and the
+/// API revision of each object.
+pub(crate) struct Snapshot {
+    /// The typed config.
+    pub(crate) config: Arc<Config>,
+    /// The config document (file + API changes).
+    pub(crate) document: Value,
+    revisions: HashMap<(Kind, String), i64>,
+}
+
+impl Snapshot {
+    /// How many times the API wrote this object (0 = as in the file).
+    pub(crate) fn revision(&self, kind: Kind, id: &str) -> i64 {
+        self.revisions
+            .get(&(kind, id.to_owned()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The next snapshot: `config` loaded from `document`, with one object's revision set.
+    pub(crate) fn next(
+        &self,
+        config: Config,
+        document: Value,
+        changed: (Kind, &str, i64),
+    ) -> Snapshot {
+        let mut revisions = self.revisions.clone();
+        revisions.insert((changed.0, changed.1.to_owned()), changed.2);
+        Snapshot {
+            config: Arc::new(config),
+            document,
+            revisions,
+        }
+    }
+}
+
+/// Why the live config could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum OpenError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A stored change is not JSON any more.
+    #[error("stored change to {kind} {id:?} is not valid JSON: {error}")]
+    Corrupt {
+        /// Document key.
+        kind: String,
+        /// Object id.
+        id: String,
+        /// Parse error.
+        error: serde_json::Error,
+    },
+    /// The file with the API's changes does not load.
+    #[error("the config file with the changes made through the API is invalid:\n{}", lines(.0))]
+    Invalid(Vec<ConfigError>),
+}
+
+fn lines(errors: &[ConfigError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("  {e}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The accounts the provider stopped (their distributions are `failed`).
+pub(crate) fn failed_accounts(health: &[AccountHealth]) -> BTreeSet<String> {
+    health
+        .iter()
+        .filter(|h| !h.healthy)
+        .map(|h| h.account.clone())
+        .collect()
+}
+
+impl LiveConfig {
+    /// Applies the stored API changes over the file's document and loads the result.
+    ///
+    /// # Errors
+    /// When the database fails or the merged document does not load.
+    pub(crate) async fn open(
+        file_document: Value,
+        store: &Store,
+        now: OffsetDateTime,
+    ) -> Result<(LiveConfig, Vec<ConfigError>), OpenError> {
+        let mut value = file_document;
+        let mut revisions = HashMap::new();
+        for change in store.config_changes().await? {
+            let Some(kind) = Kind::from_key(&change.kind) else {
+                tracing::warn!(kind = %change.kind, id = %change.id, "ignoring a stored change of an unknown kind");
+                continue;
+            };
+            let body = change
+                .body
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|error| OpenError::Corrupt {
+                    kind: change.kind.clone(),
+                    id: change.id.clone(),
+                    error,
+                })?;
+            document::apply(&mut value, kind, &change.id, body);
+            revisions.insert((kind, change.id), change.revision);
+        }
+        let failed = failed_accounts(&store.account_health().await?);
+        let Loaded {
+            config, warnings, ..
+        } = load_document(
+            &value,
+            now,
+            &Validation::Live {
+                checked_rule: None,
+                failed_accounts: &failed,
+            },
+        )
+        .map_err(OpenError::Invalid)?;
+        let live = LiveConfig {
+            current: RwLock::new(Arc::new(Snapshot {
+                config: Arc::new(config),
+                document: value,
+                revisions,
+            })),
+            writer: Mutex::new(()),
+            changes: watch::channel(0).0,
+        };
+        Ok((live, warnings))
+    }
+
+    /// The config in force now.
+    pub(crate) fn get(&self) -> Arc<Config> {
+        self.snapshot().config.clone()
+    }
+
+    /// The config in force now with its document.
+    pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
+        match self.current.read() {
+            Ok(current) => current.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Held by a config write from reading the snapshot to putting the next one in force,
+    /// so no write is lost to another.
+    pub(crate) async fn write_lock(&self) -> MutexGuard<'_, ()> {
+        self.writer.lock().await
+    }
+
+    /// Puts a new snapshot in force and tells the workers.
+    pub(crate) fn replace(&self, snapshot: Snapshot) {
+        let snapshot = Arc::new(snapshot);
+        match self.current.write() {
+            Ok(mut current) => *current = snapshot,
+            Err(poisoned) => *poisoned.into_inner() = snapshot,
+        }
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    /// A receiver that sees every [`LiveConfig::replace`].
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+}

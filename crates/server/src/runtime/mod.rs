@@ -1,0 +1,11 @@
+//! The process's shared handles: the clock, ids and tokens, metrics, the live config,
+//! the per-process sending windows, the intake gate and the sandbox's record. They hold
+//! state or talk to the OS, and know nothing of HTTP, workers or operations.
+
+pub(crate) mod clock;
+pub(crate) mod ids;
+pub(crate) mod intake;
+pub(crate) mod live;
+pub(crate) mod metrics;
+pub(crate) mod rate;
+pub(crate) mod sandbox;

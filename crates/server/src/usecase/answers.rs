@@ -1,0 +1,166 @@
+//! Answering a survey (SPEC §1.2): finding the invite of a link and whether it can be
+//! answered, recording that it was opened, saving answers (validated by
+//! `closeloop_domain::answer`) with the response status they lead to, and the
+//! unsubscribe link. The survey page calls these today, the chat's quick replies next.
+
+use closeloop_domain::answer::{self, AnswerError};
+use closeloop_domain::config::{DistributionStatus, Survey};
+use closeloop_domain::language::Language;
+use closeloop_domain::status::{InviteStatus, ResponseStatus};
+use closeloop_store::{InviteRow, ScoreQuestions, StoreError};
+use serde_json::{Map, Value};
+
+use crate::usecase::opt_out::{self, Source};
+use crate::usecase::snapshot::InviteSettings;
+use crate::usecase::status::{save_response, survey_opened, SavedResponse};
+use crate::usecase::Context;
+
+/// Why a survey cannot be answered now.
+pub(crate) enum Closed {
+    Unknown,
+    Expired,
+    Paused,
+    Completed,
+    Unavailable,
+}
+
+/// An invite whose survey can be shown, with what the page needs.
+pub(crate) struct Open {
+    pub(crate) invite: InviteRow,
+    pub(crate) survey: Survey,
+    pub(crate) language: Language,
+}
+
+/// Finds the invite of a token and checks it can be answered.
+pub(crate) async fn open(state: &Context, token: &str) -> Result<Open, Closed> {
+    let invite = match state.store.invite_by_token(token).await {
+        Ok(Some(invite)) => invite,
+        Ok(None) => return Err(Closed::Unknown),
+        Err(e) => {
+            tracing::error!(error = %e, "survey page");
+            return Err(Closed::Unavailable);
+        }
+    };
+    let config = state.config();
+    let survey = config
+        .survey(&invite.survey)
+        .cloned()
+        .ok_or(Closed::Unknown)?;
+    if invite.response_status == ResponseStatus::Completed {
+        return Err(Closed::Completed);
+    }
+    if state.clock.now_ms() > invite.expires_at {
+        return Err(Closed::Expired);
+    }
+    let paused = config
+        .distribution(&invite.distribution)
+        .is_some_and(|d| d.status != DistributionStatus::Active);
+    if paused {
+        return Err(Closed::Paused);
+    }
+    let language =
+        Language::parse(&invite.language).unwrap_or_else(|_| survey.default_language.clone());
+    Ok(Open {
+        invite,
+        survey,
+        language,
+    })
+}
+
+/// The unsubscribe link of a token, confirmed: the number is opted out. Returns false
+/// for an unknown token.
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn unsubscribe(ctx: &Context, token: &str) -> Result<bool, StoreError> {
+    let Some(invite) = ctx.store.invite_by_token(token).await? else {
+        return Ok(false);
+    };
+    if let Some(phone) = &invite.recipient {
+        opt_out::opt_out(ctx, phone, &Source::Link).await?;
+    }
+    Ok(true)
+}
+
+/// Why answers were not saved.
+pub(crate) enum SaveError {
+    Invalid(Vec<AnswerError>),
+    Closed(Closed),
+    Store(StoreError),
+}
+
+impl From<StoreError> for SaveError {
+    fn from(e: StoreError) -> SaveError {
+        SaveError::Store(e)
+    }
+}
+
+/// Validates and stores answers inside one transaction (re-reading the invite there, so
+/// two concurrent submits cannot both succeed); returns the new response status.
+pub(crate) async fn save(
+    state: &Context,
+    open: &Open,
+    submitted: &Map<String, Value>,
+    submit: bool,
+) -> Result<ResponseStatus, SaveError> {
+    let now = state.clock.now_ms();
+    let mut tx = state.store.begin().await?;
+    let invite = tx
+        .invite(&open.invite.id)
+        .await?
+        .ok_or(SaveError::Closed(Closed::Unknown))?;
+    if invite.response_status == ResponseStatus::Completed {
+        return Err(SaveError::Closed(Closed::Completed));
+    }
+    let merged = answer::merge(&open.survey, &invite.answers, submitted, submit)
+        .map_err(SaveError::Invalid)?;
+    let status = answer::status_after_save(invite.response_status, &merged, submit);
+    let partial_after_ms = serde_json::from_value::<InviteSettings>(invite.settings.clone())
+        .map(|s| i64::try_from(s.partial_after_secs.saturating_mul(1000)).unwrap_or(i64::MAX / 4))
+        .unwrap_or(3_600_000);
+    let partial_due = (status == ResponseStatus::InProgress)
+        .then(|| (now + partial_after_ms).min(invite.expires_at));
+    let (rating, nps) = answer::score_questions(&open.survey);
+    let saved = SavedResponse {
+        answers: &merged,
+        status,
+        partial_due,
+        scored: ScoreQuestions { rating, nps },
+    };
+    save_response(&mut tx, &invite, saved, now).await?;
+    tx.commit().await?;
+    state.wake_events.notify_one();
+    Ok(status)
+}
+
+/// The answers stored now (the ones known before when they cannot be read).
+pub(crate) async fn reread(state: &Context, open: &Open) -> Map<String, Value> {
+    match state.store.get_invite(&open.invite.id).await {
+        Ok(Some(i)) => i.answers,
+        _ => open.invite.answers.clone(),
+    }
+}
+
+/// Records the first view of a survey page.
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn mark_opened(state: &Context, invite: &InviteRow) -> Result<(), StoreError> {
+    let nothing_to_record = invite.status.transition(InviteStatus::Opened).is_none()
+        && invite
+            .response_status
+            .transition(ResponseStatus::SurveyOpened)
+            .is_none();
+    if nothing_to_record {
+        // Repeat views write nothing, so they never wait for the database writer.
+        return Ok(());
+    }
+    let now = state.clock.now_ms();
+    let mut tx = state.store.begin().await?;
+    let changed = survey_opened(&mut tx, invite, now).await?;
+    tx.commit().await?;
+    if changed {
+        state.wake_events.notify_one();
+    }
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! A delivery status from the provider (Meta's status webhook or the sandbox) applied to
+//! the message with that wamid and its invite. A failure with Meta's opt-out code
+//! (131050) unsubscribes the invite and opts the number out for that account.
+
+use closeloop_domain::config::MessageKind;
+use closeloop_domain::status::InviteStatus;
+use closeloop_store::StoreError;
+use closeloop_whatsapp::classify::{classify_code, ErrorClass};
+use closeloop_whatsapp::webhook::DeliveryStatus;
+
+use crate::usecase::opt_out::{self, Source};
+use crate::usecase::status::{change_invite_status, change_message_status};
+use crate::usecase::Context;
+
+/// What a delivery status means for an invite.
+fn invite_status_of(status: &DeliveryStatus) -> Option<InviteStatus> {
+    match status {
+        DeliveryStatus::Sent => Some(InviteStatus::Sent),
+        DeliveryStatus::Delivered => Some(InviteStatus::Delivered),
+        DeliveryStatus::Read => Some(InviteStatus::Opened),
+        DeliveryStatus::Failed => Some(InviteStatus::Failed),
+        DeliveryStatus::Other(_) => None,
+    }
+}
+
+/// Applies a provider status to the message with that wamid and its invite. Unknown
+/// wamids and statuses are ignored; duplicates and out-of-order statuses never move
+/// anything backwards. Returns whether anything changed.
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn apply(
+    ctx: &Context,
+    wamid: &str,
+    status: &DeliveryStatus,
+    errors: &[(Option<i64>, String)],
+) -> Result<bool, StoreError> {
+    let Some(target) = invite_status_of(status) else {
+        return Ok(false);
+    };
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.store.begin().await?;
+    let Some(message) = tx.message_by_provider_id(wamid).await? else {
+        return Ok(false);
+    };
+    let error = errors.first().map(|(code, title)| (*code, title.as_str()));
+    let opted_out = target == InviteStatus::Failed
+        && error.and_then(|e| e.0).map(classify_code) == Some(ErrorClass::OptOut);
+    let mut changed = change_message_status(&mut tx, &message, target, error, now).await?;
+    if message.kind != MessageKind::ThankYou {
+        if let Some(invite) = tx.invite(&message.invite_id).await? {
+            let invite_target = if opted_out {
+                InviteStatus::Unsubscribed
+            } else {
+                target
+            };
+            changed |= change_invite_status(&mut tx, &invite, invite_target, error, now).await?;
+        }
+    }
+    if opted_out {
+        let source = Source::Provider {
+            account: &message.account,
+        };
+        opt_out::suppress(&mut tx, &message.recipient, &source, now).await?;
+    }
+    tx.commit().await?;
+    if changed {
+        ctx.wake_events.notify_one();
+    }
+    Ok(changed)
+}

@@ -1,0 +1,224 @@
+//! Rule evaluation of case events inside one transaction per batch: events are claimed in
+//! per-case order under a lease, evaluated (pure, in `closeloop_domain::engine`), and the
+//! trace, the rule-made case changes and the invites with their queued messages commit
+//! together with marking each event done.
+
+use closeloop_domain::action::Action;
+use closeloop_domain::condition::{EvalContext, EventKind, InviteFacts};
+use closeloop_domain::engine::{self, MAX_CASCADE_DEPTH};
+use closeloop_store::{EventRow, InviteRow, StoreError, StoreTx};
+use serde_json::json;
+
+use crate::runtime::clock::{ms_to_datetime, rfc3339};
+use crate::runtime::ids::new_id;
+use crate::usecase::actions::{self, ActionTrace, Outcome as ActionOutcome};
+use crate::usecase::Context;
+
+/// How long a claimed event stays ours before another worker may take it.
+const LEASE_MS: i64 = 30_000;
+/// Events claimed per round.
+const BATCH: i64 = 64;
+/// An event failing this many times is recorded with its error and skipped, so one bad
+/// event cannot block its case forever.
+const MAX_EVENT_ATTEMPTS: i64 = 5;
+
+/// Claims and processes one batch in one transaction; returns how many events it claimed.
+///
+/// Each event runs inside its own savepoint: an event that fails is rolled back alone (its
+/// lease expires and it is retried) while the rest of the batch commits. Committing once
+/// per batch instead of once per event is what lets one SQLite writer keep up.
+///
+/// # Errors
+/// On database failure while claiming or committing.
+pub(crate) async fn process_batch(state: &Context, instance: &str) -> Result<usize, StoreError> {
+    let now = state.clock.now_ms();
+    let events = state
+        .store
+        .claim_events(instance, BATCH, now + LEASE_MS, now)
+        .await?;
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = state.store.begin().await?;
+    let mut queued = false;
+    let mut cascaded = false;
+    for event in &events {
+        tx.savepoint().await?;
+        match process_event(&mut tx, state, instance, event).await {
+            Ok(outcome) => {
+                tx.release_savepoint().await?;
+                queued |= outcome.queued;
+                cascaded |= outcome.cascaded;
+            }
+            Err(e) => {
+                tracing::error!(event = %event.id, case = %event.case_id, error = %e, "event failed; its lease will expire and it is retried");
+                tx.rollback_to_savepoint().await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    if queued {
+        state.wake_dispatch.notify_one();
+    }
+    if cascaded {
+        state.wake_events.notify_one();
+    }
+    Ok(events.len())
+}
+
+/// What processing an event led to.
+#[derive(Default)]
+struct Outcome {
+    /// A message was queued.
+    queued: bool,
+    /// A rule-made change emitted a new event.
+    cascaded: bool,
+}
+
+/// Evaluates one event and writes everything it causes into `tx`.
+async fn process_event(
+    tx: &mut StoreTx,
+    state: &Context,
+    instance: &str,
+    event: &EventRow,
+) -> Result<Outcome, StoreError> {
+    let now = state.clock.now_ms();
+    if event.attempts > MAX_EVENT_ATTEMPTS {
+        let trace =
+            json!({"rules": [], "error": "gave up after repeated failures; see the service log"});
+        tx.finish_event(event.seq, instance, &trace, now).await?;
+        return Ok(Outcome::default());
+    }
+    let invites = tx.case_invites(&event.case_id).await?;
+    let facts: Vec<InviteFacts> = invites.iter().map(facts_of).collect();
+    let ctx = EvalContext {
+        event_kind: event.kind,
+        before: event.before.as_ref(),
+        after: &event.after,
+        invites: &facts,
+        now: ms_to_datetime(now),
+    };
+    let outcomes = match (&event.kind, &event.rule_id) {
+        (EventKind::Scheduled, Some(rule_id)) => state
+            .config()
+            .rules
+            .iter()
+            .filter(|r| &r.id == rule_id)
+            .map(|r| engine::evaluate_rule(r, &ctx))
+            .collect(),
+        _ => engine::evaluate(&state.config().rules, &ctx),
+    };
+    state
+        .metrics
+        .events
+        .with_label_values(&[event.kind.as_str()])
+        .inc();
+
+    let stored = tx.case(&event.case_id).await?;
+    let mut case = stored
+        .as_ref()
+        .map_or_else(|| event.after.clone(), |s| s.case.clone());
+    let mut rules_trace = Vec::with_capacity(outcomes.len());
+    let mut outcome = Outcome::default();
+    for rule in outcomes {
+        state
+            .metrics
+            .rule_runs
+            .with_label_values(&[
+                rule.rule.as_str(),
+                if rule.matched { "true" } else { "false" },
+            ])
+            .inc();
+        let mut action_traces: Vec<ActionTrace> = Vec::new();
+        if rule.matched {
+            for action in &rule.actions {
+                let trace = run_action(tx, state, &mut case, action, now).await?;
+                outcome.queued |= trace.outcome == ActionOutcome::Queued;
+                action_traces.push(trace);
+            }
+        }
+        rules_trace.push(json!({
+            "rule": rule.rule,
+            "matched": rule.matched,
+            "conditions": rule.conditions,
+            "actions": action_traces,
+        }));
+    }
+    let mut notes = Vec::new();
+    if let Some(stored) = &stored {
+        if case != stored.case {
+            if event.depth + 1 >= MAX_CASCADE_DEPTH {
+                notes.push(format!(
+                    "loop_guard: rule changes not applied; {MAX_CASCADE_DEPTH} rule-made updates in a row"
+                ));
+            } else {
+                tx.write_case(
+                    Some(stored),
+                    &case,
+                    EventKind::CaseUpdated,
+                    event.depth + 1,
+                    new_id("evt"),
+                    now,
+                )
+                .await?;
+                outcome.cascaded = true;
+            }
+        }
+    }
+    let trace = json!({"rules": rules_trace, "notes": notes, "processed_at": rfc3339(now)});
+    if !tx.finish_event(event.seq, instance, &trace, now).await? {
+        return Err(StoreError::LeaseLost(format!(
+            "event {} is no longer leased by this process",
+            event.id
+        )));
+    }
+    Ok(outcome)
+}
+
+async fn run_action(
+    tx: &mut StoreTx,
+    state: &Context,
+    case: &mut closeloop_domain::case::Case,
+    action: &Action,
+    now: i64,
+) -> Result<ActionTrace, StoreError> {
+    match action {
+        Action::TriggerSurveyInvitation(a) => {
+            actions::trigger_invitation(tx, state, case, a, now).await
+        }
+        Action::SendSurveyReminder(a) => actions::send_reminder(tx, state, case, a, now).await,
+        Action::SendThankYouMessage(a) => actions::send_thank_you(tx, state, case, a, now).await,
+        other => Ok(match other.apply_to_case(case) {
+            Ok(true) => case_action_trace(other, ActionOutcome::Applied, None),
+            Ok(false) => case_action_trace(other, ActionOutcome::Unchanged, None),
+            Err(e) => case_action_trace(other, ActionOutcome::Failed, Some(e.to_string())),
+        }),
+    }
+}
+
+fn case_action_trace(
+    action: &Action,
+    outcome: ActionOutcome,
+    reason: Option<String>,
+) -> ActionTrace {
+    ActionTrace {
+        action: action.name().to_string(),
+        outcome,
+        reason,
+        ..ActionTrace::default()
+    }
+}
+
+/// What the conditions may know of an invite.
+fn facts_of(invite: &InviteRow) -> InviteFacts {
+    InviteFacts {
+        survey: invite.survey.clone(),
+        channel: invite.channel.clone(),
+        distribution: invite.distribution.clone(),
+        status: invite.status,
+        response_status: invite.response_status,
+        created_at: ms_to_datetime(invite.created_at),
+        last_sent_at: invite.last_sent_at.map(ms_to_datetime),
+        answers: invite.answers.clone(),
+    }
+}

@@ -1,0 +1,56 @@
+//! Inbound WhatsApp messages: recorded on the customer's cases (matched by number), and
+//! opt-out words suppress the number and unsubscribe its open invites (SPEC §4.8).
+
+use closeloop_domain::phone::E164;
+use closeloop_store::StoreError;
+use closeloop_whatsapp::webhook::InboundEvent;
+
+use crate::usecase::conversation::{self, Direction};
+use crate::usecase::opt_out::{self, Source};
+use crate::usecase::Context;
+
+/// How many of a customer's most recent cases an inbound message is recorded on.
+const OPEN_CASES: i64 = 20;
+
+/// Acts on one inbound message.
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn handle(state: &Context, message: &InboundEvent) -> Result<(), StoreError> {
+    let Some(text) = message.text.as_deref() else {
+        return Ok(());
+    };
+    let Ok(phone) = E164::parse(&message.from, None) else {
+        tracing::warn!("inbound message from an unparsable number ignored");
+        return Ok(());
+    };
+    let now = state.clock.now_ms();
+    let at = message.timestamp.map_or(now, |s| s.saturating_mul(1000));
+    let config = state.config();
+    let account = message.phone_number_id.as_deref().and_then(|id| {
+        config
+            .accounts
+            .iter()
+            .find(|a| a.phone_number_id == id)
+            .map(|a| a.id.as_str())
+    });
+    let mut tx = state.store.begin().await?;
+    for case_id in tx.cases_of_phone(phone.as_str(), OPEN_CASES).await? {
+        conversation::record(
+            &mut tx,
+            &case_id,
+            Direction::Inbound,
+            text,
+            account,
+            at,
+            now,
+        )
+        .await?;
+    }
+    if config.is_opt_out(text) {
+        opt_out::suppress(&mut tx, phone.as_str(), &Source::Word, now).await?;
+    }
+    tx.commit().await?;
+    state.wake_events.notify_one();
+    Ok(())
+}

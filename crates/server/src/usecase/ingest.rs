@@ -1,0 +1,337 @@
+//! Ingesting case updates from the helpdesk (SPEC §5.1): one update at a time through
+//! group commit, or a batch of lines in bulk.
+//!
+//! Group commit of case updates. `PUT`/`PATCH /cases/{id}` hand their update to one writer
+//! task, which applies every update waiting at that moment in a single transaction (each in
+//! its own savepoint, so a bad one cannot spoil the others) and answers each request only
+//! after the commit. Under concurrency this turns N small transactions into one, which is
+//! what a single SQLite writer needs; with one client it adds no wait.
+
+use std::sync::Arc;
+
+use closeloop_domain::case::Case;
+use closeloop_domain::condition::EventKind;
+use closeloop_store::{CaseChange, CaseUpdate, StoreError, StoreTx, StoredAnswer};
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::runtime::ids::new_id;
+use crate::usecase::error::ApiError;
+use crate::usecase::Context;
+
+/// Most updates committed together.
+const MAX_GROUP: usize = 256;
+/// Updates that may wait for the writer before callers are slowed down.
+const QUEUE: usize = 4096;
+
+/// The status the idempotency record keeps for an answer that changed the case (202) or
+/// did not (200): a replay answers exactly what the first request was answered.
+const CHANGED: u16 = 202;
+const UNCHANGED: u16 = 200;
+
+/// Builds the new case state from the stored one (None for a new case).
+pub(crate) type MakeCase = Box<dyn FnOnce(Option<&Case>) -> Result<Case, ApiError> + Send>;
+
+/// The answer to one update.
+#[derive(Clone, Debug)]
+pub(crate) struct Answer {
+    /// Whether the case changed (an event was emitted), or the replayed answer's.
+    pub(crate) changed: bool,
+    /// JSON body.
+    pub(crate) body: Value,
+    /// Replayed from an earlier request with the same idempotency key.
+    pub(crate) replayed: bool,
+}
+
+struct Job {
+    id: String,
+    key: Option<String>,
+    make: MakeCase,
+    reply: oneshot::Sender<Result<Answer, ApiError>>,
+}
+
+/// The handle requests submit updates through.
+pub(crate) struct Ingest {
+    sender: mpsc::Sender<Job>,
+}
+
+/// The writer's end of the queue.
+pub(crate) struct IngestQueue {
+    receiver: mpsc::Receiver<Job>,
+}
+
+/// A connected handle and queue.
+pub(crate) fn channel() -> (Ingest, IngestQueue) {
+    let (sender, receiver) = mpsc::channel(QUEUE);
+    (Ingest { sender }, IngestQueue { receiver })
+}
+
+impl Ingest {
+    /// Submits one update of case `id` and waits until it is committed (or refused).
+    ///
+    /// # Errors
+    /// The update's own error (4xx), or 503 while the service is shutting down.
+    pub(crate) async fn submit(
+        &self,
+        id: String,
+        key: Option<String>,
+        make: MakeCase,
+    ) -> Result<Answer, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            id,
+            key,
+            make,
+            reply,
+        };
+        if self.sender.send(job).await.is_err() {
+            return Err(ApiError::unavailable("the service is shutting down; retry"));
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(ApiError::unavailable("the service is shutting down; retry")))
+    }
+}
+
+/// The writer: runs until `stop`, then commits what is already queued and ends.
+pub(crate) async fn run(
+    state: Arc<Context>,
+    mut queue: IngestQueue,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let first = tokio::select! {
+            job = queue.receiver.recv() => job,
+            _ = stop.wait_for(|s| *s) => None,
+        };
+        let Some(first) = first else {
+            break;
+        };
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_GROUP {
+            match queue.receiver.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        write_group(&state, jobs).await;
+    }
+    queue.receiver.close();
+    let mut rest = Vec::new();
+    while let Ok(job) = queue.receiver.try_recv() {
+        rest.push(job);
+    }
+    if !rest.is_empty() {
+        write_group(&state, rest).await;
+    }
+}
+
+async fn write_group(state: &Context, jobs: Vec<Job>) {
+    let now = state.clock.now_ms();
+    let mut tx = match state.store.begin().await {
+        Ok(tx) => tx,
+        Err(e) => {
+            let error = ApiError::internal(&e);
+            for job in jobs {
+                let _ = job.reply.send(Err(error.clone()));
+            }
+            return;
+        }
+    };
+    let mut results = Vec::with_capacity(jobs.len());
+    let mut changed = false;
+    for job in jobs {
+        let result = apply_in_savepoint(&mut tx, job.id, job.key, job.make, now).await;
+        if let Ok(answer) = &result {
+            changed |= answer.changed && !answer.replayed;
+        }
+        results.push((job.reply, result));
+    }
+    if let Err(e) = tx.commit().await {
+        let error = ApiError::internal(&e);
+        for (reply, _) in results {
+            let _ = reply.send(Err(error.clone()));
+        }
+        return;
+    }
+    for (reply, result) in results {
+        let _ = reply.send(result);
+    }
+    if changed {
+        state.wake_events.notify_one();
+    }
+}
+
+async fn apply_in_savepoint(
+    tx: &mut StoreTx,
+    id: String,
+    key: Option<String>,
+    make: MakeCase,
+    now: i64,
+) -> Result<Answer, ApiError> {
+    tx.savepoint().await?;
+    match apply(tx, &id, key.as_deref(), make, now).await {
+        Ok(answer) => {
+            tx.release_savepoint().await?;
+            Ok(answer)
+        }
+        Err(error) => {
+            tx.rollback_to_savepoint().await?;
+            Err(error)
+        }
+    }
+}
+
+/// One update: replay a known idempotency key, else build the new state, write it with its
+/// event, and remember the answer under the key. Also used line by line by `cases:batch`.
+///
+/// # Errors
+/// The update's own error (4xx) or a database failure (500).
+async fn apply(
+    tx: &mut StoreTx,
+    id: &str,
+    key: Option<&str>,
+    make: MakeCase,
+    now: i64,
+) -> Result<Answer, ApiError> {
+    if let Some(key) = key {
+        if let Some(stored) = tx.idempotent_answer(key, now).await? {
+            return Ok(Answer {
+                changed: stored.status == CHANGED,
+                body: serde_json::from_str(&stored.body).unwrap_or(Value::Null),
+                replayed: true,
+            });
+        }
+    }
+    let stored = tx.case(id).await?;
+    let case = make(stored.as_ref().map(|s| &s.case))?;
+    let change = tx
+        .write_case(
+            stored.as_ref(),
+            &case,
+            EventKind::CaseUpdated,
+            0,
+            new_id("evt"),
+            now,
+        )
+        .await?;
+    let (changed, body) = change_answer(&change);
+    if let Some(key) = key {
+        let answer = StoredAnswer {
+            status: if changed { CHANGED } else { UNCHANGED },
+            body: body.to_string(),
+        };
+        tx.remember_answer(key, &answer, now).await?;
+    }
+    Ok(Answer {
+        changed,
+        body,
+        replayed: false,
+    })
+}
+
+/// The answer describing a case change: whether it changed, and the body.
+fn change_answer(change: &CaseChange) -> (bool, Value) {
+    match change {
+        CaseChange::Unchanged => (false, json!({"changed": []})),
+        CaseChange::Changed {
+            event_id,
+            kind,
+            changed,
+        } => (
+            true,
+            json!({"event_id": event_id, "kind": kind.as_str(), "changed": changed}),
+        ),
+    }
+}
+
+/// The queue is closeloop's routing state (rules move cases between queues): a full
+/// update from the helpdesk that does not mention it keeps the stored queue; an explicit
+/// `"queue": null` clears it.
+pub(crate) fn keep_rule_owned_fields(
+    stored: Option<&Case>,
+    mut incoming: Case,
+    queue_given: bool,
+) -> Case {
+    if !queue_given {
+        incoming.queue = stored.and_then(|s| s.queue.clone());
+    }
+    incoming
+}
+
+/// A line of a batch: its number and the case it holds (with whether it named `queue`),
+/// or why it was rejected.
+pub(crate) type BatchLine = (usize, Result<(Case, bool), ApiError>);
+
+/// What a batch did, line by line.
+pub(crate) struct BatchOutcome {
+    /// Lines applied (changed or not).
+    pub(crate) accepted: usize,
+    /// Lines rejected.
+    pub(crate) rejected: usize,
+    /// Each line's answer, with `line`, `status` and (when accepted) `id`.
+    pub(crate) results: Vec<Value>,
+}
+
+/// Applies a batch of lines in one transaction, written in bulk: the chunk's cases are
+/// read at once, and every changed case's final state, its events and its queue schedule
+/// are written in multi-row statements.
+///
+/// # Errors
+/// On database failure (nothing of the batch is written).
+pub(crate) async fn apply_batch(
+    ctx: &Context,
+    lines: Vec<BatchLine>,
+) -> Result<BatchOutcome, StoreError> {
+    let now = ctx.clock.now_ms();
+    let ids: Vec<&str> = lines
+        .iter()
+        .filter_map(|(_, case)| case.as_ref().ok().map(|(c, _)| c.id.as_str()))
+        .collect();
+    let mut tx = ctx.store.begin().await?;
+    let mut current = tx.cases(&ids).await?;
+    let mut updates = Vec::new();
+    let mut outcome = BatchOutcome {
+        accepted: 0,
+        rejected: 0,
+        results: Vec::with_capacity(lines.len()),
+    };
+    for (line, case) in lines {
+        let (case, queue_given) = match case {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                outcome.rejected += 1;
+                let mut body = error.body();
+                body["line"] = json!(line);
+                body["status"] = json!(error.status());
+                outcome.results.push(body);
+                continue;
+            }
+        };
+        outcome.accepted += 1;
+        let id = case.id.clone();
+        let stored = current.get(&id);
+        let after = keep_rule_owned_fields(stored.map(|s| &s.case), case, queue_given);
+        let update = CaseUpdate::new(stored, after, EventKind::CaseUpdated, 0, new_id("evt"));
+        let (changed, mut body) = match update {
+            Some(update) => {
+                let created_at = stored.map_or(now, |s| s.created_at);
+                current.insert(id.clone(), update.stored(created_at, now));
+                let answer = change_answer(&update.change());
+                updates.push(update);
+                answer
+            }
+            None => change_answer(&CaseChange::Unchanged),
+        };
+        body["line"] = json!(line);
+        body["id"] = json!(id);
+        body["status"] = json!(if changed { CHANGED } else { UNCHANGED });
+        outcome.results.push(body);
+    }
+    tx.write_case_updates(&updates, now).await?;
+    tx.commit().await?;
+    if !updates.is_empty() {
+        ctx.wake_events.notify_one();
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,179 @@
+//! What an invite freezes when it is created (SPEC §4.13): the distribution's message
+//! templates and settings, and the case as it was, so reminders and the thank-you render
+//! the same way even when the config or the case changes later.
+
+use std::collections::BTreeMap;
+
+use closeloop_domain::case::Case;
+use closeloop_domain::config::{Distribution, MessageKind, MessageTemplate, Survey};
+use closeloop_domain::template::{self, RenderContext};
+use closeloop_whatsapp::wire::{HeaderMedia, SendRequest};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// One message template as frozen into an invite.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct TemplateSnapshot {
+    /// Approved WhatsApp template name.
+    pub(crate) template: String,
+    /// Survey language → template language code.
+    pub(crate) languages: BTreeMap<String, String>,
+    /// The body text with `{{n}}` placeholders (for previews).
+    pub(crate) body: Option<String>,
+    /// What fills each `{{n}}`.
+    pub(crate) body_params: Vec<String>,
+    /// Dynamic URL-button suffix.
+    pub(crate) url_button_suffix: Option<String>,
+    /// Image header link.
+    pub(crate) header_image: Option<String>,
+}
+
+/// The settings an invite keeps from its distribution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct InviteSettings {
+    /// Survey display name.
+    pub(crate) survey_name: String,
+    /// Most reminders to send.
+    pub(crate) max_reminders: u32,
+    /// Inactivity after which a started response counts as partially completed (s).
+    pub(crate) partial_after_secs: u64,
+    /// Templates by message kind (`invitation`, `reminder`, `thank_you`).
+    pub(crate) messages: BTreeMap<String, TemplateSnapshot>,
+    /// The case as it was when the invite was created.
+    pub(crate) case: Case,
+}
+
+impl From<&MessageTemplate> for TemplateSnapshot {
+    fn from(t: &MessageTemplate) -> TemplateSnapshot {
+        TemplateSnapshot {
+            template: t.template.clone(),
+            languages: t
+                .languages
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), v.clone()))
+                .collect(),
+            body: t.body.clone(),
+            body_params: t.body_params.clone(),
+            url_button_suffix: t.url_button_suffix.clone(),
+            header_image: t.header_image.clone(),
+        }
+    }
+}
+
+impl InviteSettings {
+    /// Freezes a distribution's settings and the case.
+    pub(crate) fn freeze(
+        distribution: &Distribution,
+        survey: &Survey,
+        case: &Case,
+    ) -> InviteSettings {
+        let mut messages = BTreeMap::new();
+        for kind in [
+            MessageKind::Invitation,
+            MessageKind::Reminder,
+            MessageKind::ThankYou,
+        ] {
+            if let Some(t) = distribution.messages.get(kind) {
+                messages.insert(kind.as_str().to_string(), TemplateSnapshot::from(t));
+            }
+        }
+        InviteSettings {
+            survey_name: survey.name.clone(),
+            max_reminders: distribution.max_reminders,
+            partial_after_secs: distribution.partial_after.as_secs(),
+            messages,
+            case: case.clone(),
+        }
+    }
+
+    /// The template of a message kind, if the distribution had one.
+    pub(crate) fn template(&self, kind: MessageKind) -> Option<&TemplateSnapshot> {
+        self.messages.get(kind.as_str())
+    }
+}
+
+/// The case attributes analytics group by, as they are now.
+pub(crate) fn analytics_snapshot(case: &Case) -> Value {
+    json!({
+        "case_type": case.case_type,
+        "region": case.region,
+        "assignee": case.assignee,
+        "queue": case.queue,
+        "priority": case.priority,
+    })
+}
+
+/// What a message needs to be rendered.
+pub(crate) struct RenderInput<'a> {
+    /// The case the values come from.
+    pub(crate) case: &'a Case,
+    /// The survey link.
+    pub(crate) link: &'a str,
+    /// The link token.
+    pub(crate) token: &'a str,
+    /// The survey's name.
+    pub(crate) survey_name: &'a str,
+    /// The survey language.
+    pub(crate) language: &'a str,
+    /// Recipient digits (E.164 without `+`).
+    pub(crate) to_digits: &'a str,
+}
+
+/// Builds the Cloud API request for a template message.
+///
+/// # Errors
+/// When the template has no language code for the invite's language.
+pub(crate) fn build_request(
+    t: &TemplateSnapshot,
+    input: &RenderInput,
+) -> Result<SendRequest, String> {
+    let code = t.languages.get(input.language).ok_or_else(|| {
+        format!(
+            "template {} has no language code for {}",
+            t.template, input.language
+        )
+    })?;
+    let ctx = RenderContext {
+        case: input.case,
+        survey_link: input.link,
+        survey_token: input.token,
+        survey_name: input.survey_name,
+    };
+    let params = t
+        .body_params
+        .iter()
+        .map(|p| template::render(p, &ctx))
+        .collect();
+    let suffix = t
+        .url_button_suffix
+        .as_ref()
+        .map(|s| template::render(s, &ctx));
+    let header = t.header_image.clone().map(HeaderMedia::Image);
+    Ok(SendRequest::template(
+        input.to_digits,
+        &t.template,
+        code,
+        params,
+        suffix,
+        header,
+    ))
+}
+
+/// The body as the customer reads it (placeholders filled), for previews and the sandbox.
+pub(crate) fn rendered_text(t: &TemplateSnapshot, request: &SendRequest) -> String {
+    let params: Vec<String> = request
+        .template
+        .components
+        .iter()
+        .filter(|c| c.kind == "body")
+        .flat_map(|c| c.parameters.iter())
+        .filter_map(|p| match p {
+            closeloop_whatsapp::wire::Parameter::Text { text } => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    match &t.body {
+        Some(body) => template::fill_positional(body, &params),
+        None => params.join(" "),
+    }
+}
