@@ -18,7 +18,7 @@ use crate::runtime::intake::IntakeGate;
 use crate::runtime::live::LiveConfig;
 use crate::runtime::rate::SendWindows;
 use crate::runtime::sandbox::SandboxLog;
-use crate::usecase::{ingest, schedule, Context};
+use crate::usecase::{ingest, Context};
 use crate::worker;
 
 /// How to start the service.
@@ -71,7 +71,7 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
         wake_dispatch: Notify::new(),
     });
     ctx.store
-        .set_queue_rules(schedule::queue_rules(&ctx.config()), ctx.clock.now_ms())
+        .set_queue_rules(&ctx.live.snapshot().queue_rules, ctx.clock.now_ms())
         .await?;
     let (ingest, ingest_queue) = ingest::channel();
     let intake = Arc::new(IntakeGate::default());

@@ -118,7 +118,7 @@ struct Fixture {
     http: reqwest::Client,
     mock: closeloop_wamock::MockCloud,
     running: Running,
-    _dir: tempfile::TempDir,
+    _database: TestDatabase,
 }
 
 /// The test service with an NPS question added to the CSAT survey.
@@ -131,10 +131,10 @@ async fn start() -> Fixture {
     let loaded =
         closeloop_domain::config::load_str(&yaml, &test_env, time::OffsetDateTime::now_utc())
             .unwrap_or_else(|e| panic!("test config invalid: {e:?}"));
-    let dir = tempfile::tempdir().expect("temp dir");
+    let database = TestDatabase::fresh().await;
     let running = app::start(StartOptions {
         document: loaded.document,
-        database_url: format!("sqlite://{}", dir.path().join("a.db").display()),
+        database_url: database.url().to_owned(),
         listen: "127.0.0.1:0".parse().expect("addr"),
         clock: Clock::real(),
     })
@@ -147,7 +147,7 @@ async fn start() -> Fixture {
         http: reqwest::Client::new(),
         mock,
         running,
-        _dir: dir,
+        _database: database,
     }
 }
 

@@ -63,7 +63,8 @@ async fn kill_9_after_answered_updates_loses_nothing_and_duplicates_only_in_flig
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("closeloop.yaml");
     std::fs::write(&config, config_yaml(&mock.api_base(), &Options::default())).unwrap();
-    let database = format!("sqlite://{}", dir.path().join("crash.db").display());
+    let test_database = TestDatabase::fresh().await;
+    let database = test_database.url().to_owned();
     let http = reqwest::Client::new();
 
     let port = free_port();

@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use crate::{Result, Store, StoreTx};
+use crate::{Fields, Result, Store, StoreTx};
 
 /// An account's health as recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,17 +32,17 @@ impl StoreTx {
         reason: &str,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
+        on_tx!(self, c => sqlx::query(
             "INSERT INTO account_health (account, healthy, reason, error_code, changed_at) \
-             VALUES ($1, 0, $2, $3, $4) ON CONFLICT (account) DO UPDATE SET healthy = 0, \
+             VALUES ($1, FALSE, $2, $3, $4) ON CONFLICT (account) DO UPDATE SET healthy = FALSE, \
              reason = excluded.reason, error_code = excluded.error_code, changed_at = excluded.changed_at",
         )
         .bind(account)
         .bind(reason)
         .bind(code)
         .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }
@@ -53,12 +53,13 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn account_stopped(&mut self, account: &str) -> Result<Option<String>> {
-        let row =
-            sqlx::query("SELECT reason FROM account_health WHERE account = $1 AND healthy = 0")
-                .bind(account)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-        Ok(row.map(|r| r.get::<Option<String>, _>(0).unwrap_or_default()))
+        Ok(on_tx!(self, c => sqlx::query(
+            "SELECT reason FROM account_health WHERE account = $1 AND healthy = FALSE"
+        )
+        .bind(account)
+        .fetch_optional(c)
+        .await?
+        .map(|r| r.get::<Option<String>, _>(0).unwrap_or_default())))
     }
 }
 
@@ -68,21 +69,22 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn account_health(&self) -> Result<Vec<AccountHealth>> {
-        let rows = sqlx::query(
+        on_read!(self, c => sqlx::query(
             "SELECT account, healthy, reason, error_code, changed_at FROM account_health ORDER BY account",
         )
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| AccountHealth {
-                account: r.get("account"),
-                healthy: r.get("healthy"),
-                reason: r.get("reason"),
-                error_code: r.get("error_code"),
-                changed_at: r.get("changed_at"),
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(AccountHealth {
+                account: r.text("account")?,
+                healthy: r.flag("healthy")?,
+                reason: r.opt_text("reason")?,
+                error_code: r.opt_int("error_code")?,
+                changed_at: r.int("changed_at")?,
             })
-            .collect())
+        })
+        .collect())
     }
 
     /// Marks an account healthy again (after its credentials were replaced).
@@ -90,10 +92,10 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn reset_account_health(&self, account: &str) -> Result<()> {
-        sqlx::query("DELETE FROM account_health WHERE account = $1")
+        on_write!(self, c => sqlx::query("DELETE FROM account_health WHERE account = $1")
             .bind(account)
-            .execute(&self.write)
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -112,17 +114,20 @@ impl Store {
         now_us: i64,
     ) -> Result<i64> {
         let span = count * interval_us;
-        let next: i64 = sqlx::query(
+        let next: i64 = on_write!(self, c, db => sqlx::query(db.pick(
             "INSERT INTO rate_limits (account, next_at_us) VALUES ($1, $2 + $3) \
              ON CONFLICT (account) DO UPDATE SET next_at_us = MAX(rate_limits.next_at_us, $2) + $3 \
              RETURNING next_at_us",
-        )
+            "INSERT INTO rate_limits (account, next_at_us) VALUES ($1, $2 + $3) \
+             ON CONFLICT (account) DO UPDATE SET next_at_us = GREATEST(rate_limits.next_at_us, $2) + $3 \
+             RETURNING next_at_us",
+        ))
         .bind(account)
         .bind(now_us)
         .bind(span)
-        .fetch_one(&self.write)
+        .fetch_one(c)
         .await?
-        .get(0);
+        .try_get(0)?);
         Ok(next - span)
     }
 }

@@ -26,7 +26,7 @@
 
 use sqlx::Row;
 
-use crate::{Result, Store};
+use crate::{Backend, Result, Store};
 
 /// The attribute analytics group by.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -73,19 +73,27 @@ impl GroupBy {
         GroupBy::ALL.into_iter().find(|g| g.as_str() == name)
     }
 
-    /// The SQL expression of the key. Always one of these constants, never caller text,
-    /// so nothing from a request reaches the statement's text.
-    fn key_sql(&self) -> &'static str {
-        match self {
+    /// The SQL expression of the key on a backend. Always one of these constants, never
+    /// caller text, so nothing from a request reaches the statement's text.
+    fn key_sql(&self, db: Backend) -> &'static str {
+        match (self, db) {
             // `agent` is a column copied from the snapshot (0002_analytics.sql) with an
             // index, so grouping by agent reads the index in key order instead of parsing
             // every snapshot and sorting.
-            GroupBy::Agent => "agent",
-            GroupBy::CaseType => "json_extract(snapshot, '$.case_type')",
-            GroupBy::Region => "json_extract(snapshot, '$.region')",
-            GroupBy::Queue => "json_extract(snapshot, '$.queue')",
-            GroupBy::Language => "language",
-            GroupBy::Day => "strftime('%Y-%m-%d', created_at / 1000, 'unixepoch')",
+            (GroupBy::Agent, _) => "agent",
+            (GroupBy::Language, _) => "language",
+            (GroupBy::CaseType, Backend::Sqlite) => "json_extract(snapshot, '$.case_type')",
+            (GroupBy::Region, Backend::Sqlite) => "json_extract(snapshot, '$.region')",
+            (GroupBy::Queue, Backend::Sqlite) => "json_extract(snapshot, '$.queue')",
+            (GroupBy::Day, Backend::Sqlite) => {
+                "strftime('%Y-%m-%d', created_at / 1000, 'unixepoch')"
+            }
+            (GroupBy::CaseType, Backend::Postgres) => "(snapshot::jsonb ->> 'case_type')",
+            (GroupBy::Region, Backend::Postgres) => "(snapshot::jsonb ->> 'region')",
+            (GroupBy::Queue, Backend::Postgres) => "(snapshot::jsonb ->> 'queue')",
+            (GroupBy::Day, Backend::Postgres) => {
+                "to_char(to_timestamp(created_at / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+            }
         }
     }
 }
@@ -216,97 +224,128 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn analytics(&self, query: &AnalyticsQuery<'_>) -> Result<Vec<AnalyticsRow>> {
-        let key = query.group_by.key_sql();
-        // Two levels. The inner one does as little as possible per invite: in the first
-        // part, only group (by key, statuses and the cached scores — index order when
-        // grouping by agent, so no sort) and count, no per-row CASE (per-row aggregates
-        // were most of the cost at a million invites); `s` counts the invites of a group
-        // whose cached scores are for the asked questions. The second part reads the
-        // scores of the other responses from the answers JSON, one row each with n = 0
-        // (usually none; an index finds them). The outer level folds the few rows
-        // (key × statuses × scores) into the counts, a score weighted by `s`.
-        let responses = "('in_progress', 'partially_completed', 'completed')";
-        let sql = format!(
-            "SELECT key, SUM(n), \
-               TOTAL(CASE WHEN status IN ('sent', 'delivered', 'opened') THEN n END), \
-               TOTAL(CASE WHEN status IN ('delivered', 'opened') THEN n END), \
-               TOTAL(CASE WHEN status = 'opened' THEN n END), \
-               TOTAL(CASE WHEN status = 'failed' THEN n END), \
-               TOTAL(CASE WHEN status = 'quarantined' THEN n END), \
-               TOTAL(CASE WHEN status = 'suppressed' THEN n END), \
-               TOTAL(CASE WHEN status = 'unsubscribed' THEN n END), \
-               TOTAL(CASE WHEN status IN ('sent', 'delivered', 'opened') THEN n \
-                          WHEN status IN ('failed', 'unsubscribed') THEN accepted END), \
-               TOTAL(CASE WHEN response_status IN {responses} THEN n END), \
-               TOTAL(CASE WHEN response_status = 'completed' THEN n END), \
-               TOTAL(CASE WHEN response_status = 'completed' THEN rating * s END), \
-               TOTAL(CASE WHEN response_status = 'completed' AND rating IS NOT NULL THEN s END), \
-               TOTAL(CASE WHEN response_status IN {responses} AND nps IS NOT NULL THEN s END), \
-               TOTAL(CASE WHEN response_status IN {responses} AND nps >= 9 THEN s END), \
-               TOTAL(CASE WHEN response_status IN {responses} AND nps <= 6 THEN s END) \
-             FROM (SELECT {key} AS key, status, response_status, rating, nps, \
-                     COUNT(*) AS n, COUNT(last_sent_at) AS accepted, \
-                     CASE WHEN rating_question = $5 AND nps_question = $6 THEN COUNT(*) ELSE 0 END AS s \
-                   FROM invites \
-                   WHERE survey = $1 AND test = 0 \
-                     AND ($2 IS NULL OR distribution = $2) \
-                     AND ($3 IS NULL OR created_at >= $3) \
-                     AND ($4 IS NULL OR created_at < $4) \
-                   GROUP BY key, status, response_status, rating_question, rating, nps_question, nps \
-                   UNION ALL \
-                   SELECT {key}, status, response_status, \
-                     json_extract(answers, $7), json_extract(answers, $8), 0, 0, 1 \
-                   FROM invites \
-                   WHERE survey = $1 AND test = 0 AND response_status IN {responses} \
-                     AND (rating_question IS NULL OR nps_question IS NULL \
-                          OR rating_question <> $5 OR nps_question <> $6) \
-                     AND ($2 IS NULL OR distribution = $2) \
-                     AND ($3 IS NULL OR created_at >= $3) \
-                     AND ($4 IS NULL OR created_at < $4)) \
-             GROUP BY key ORDER BY key IS NULL, key"
-        );
         // A survey without such a question asks about the key "" (which no answer has);
         // its cached scores are kept under the same key (`cached_score`).
         let rating = query.rating_question.unwrap_or("");
         let nps = query.nps_question.unwrap_or("");
-        let rows = sqlx::query(&sql)
-            .bind(query.survey)
-            .bind(query.distribution)
-            .bind(query.from)
-            .bind(query.to)
-            .bind(rating)
-            .bind(nps)
-            .bind(answer_path(rating))
-            .bind(answer_path(nps))
-            .fetch_all(&self.read)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                // TOTAL() is a float even over integers; the counts are exact below 2^53.
-                let count = |i: usize| r.get::<f64, _>(i) as i64;
-                AnalyticsRow {
-                    key: r.get(0),
-                    invited: r.get(1),
-                    sent: count(2),
-                    delivered: count(3),
-                    opened: count(4),
-                    failed: count(5),
-                    quarantined: count(6),
-                    suppressed: count(7),
-                    unsubscribed: count(8),
-                    reached: count(9),
-                    responses: count(10),
-                    completed: count(11),
-                    rating_sum: r.get(12),
-                    rating_count: count(13),
-                    nps_answered: count(14),
-                    promoters: count(15),
-                    detractors: count(16),
-                }
-            })
-            .collect())
+        on_read!(self, c, db => {
+            let sql = analytics_sql(query.group_by, db);
+            let (rating_path, nps_path) = match db {
+                Backend::Sqlite => (answer_path(rating), answer_path(nps)),
+                Backend::Postgres => (rating.to_owned(), nps.to_owned()),
+            };
+            let rows = sqlx::query(&sql)
+                .bind(query.survey)
+                .bind(query.distribution)
+                .bind(query.from)
+                .bind(query.to)
+                .bind(rating)
+                .bind(nps)
+                .bind(rating_path)
+                .bind(nps_path)
+                .fetch_all(c)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    // The sums are floats even over integers; the counts are exact below 2^53.
+                    let count = |i: usize| r.try_get::<f64, _>(i).map(|v| v as i64);
+                    Ok(AnalyticsRow {
+                        key: r.try_get(0)?,
+                        invited: r.try_get(1)?,
+                        sent: count(2)?,
+                        delivered: count(3)?,
+                        opened: count(4)?,
+                        failed: count(5)?,
+                        quarantined: count(6)?,
+                        suppressed: count(7)?,
+                        unsubscribed: count(8)?,
+                        reached: count(9)?,
+                        responses: count(10)?,
+                        completed: count(11)?,
+                        rating_sum: r.try_get(12)?,
+                        rating_count: count(13)?,
+                        nps_answered: count(14)?,
+                        promoters: count(15)?,
+                        detractors: count(16)?,
+                    })
+                })
+                .collect()
+        })
     }
+}
+
+/// The analytics statement of a backend.
+///
+/// Two levels. The inner one does as little as possible per invite: in the first part,
+/// only group (by key, statuses and the cached scores — index order when grouping by
+/// agent, so no sort) and count, no per-row CASE (per-row aggregates were most of the
+/// cost at a million invites); `s` counts the invites of a group whose cached scores are
+/// for the asked questions. The second part reads the scores of the other responses from
+/// the answers JSON, one row each with n = 0 (usually none; an index finds them). The
+/// outer level folds the few rows (key × statuses × scores) into the counts, a score
+/// weighted by `s`.
+fn analytics_sql(group_by: GroupBy, db: Backend) -> String {
+    let key = group_by.key_sql(db);
+    let responses = "('in_progress', 'partially_completed', 'completed')";
+    // A float sum that is 0 over no rows (SQLite's TOTAL).
+    let total = |expr: &str| match db {
+        Backend::Sqlite => format!("TOTAL({expr})"),
+        Backend::Postgres => format!("COALESCE(SUM({expr}), 0)::float8"),
+    };
+    let invited = db.pick("SUM(n)", "SUM(n)::bigint");
+    let answer = |param: &str| match db {
+        Backend::Sqlite => format!("json_extract(answers, {param})"),
+        Backend::Postgres => format!(
+            "CASE WHEN answers::jsonb ->> {param} ~ '^-?[0-9]{{1,18}}$' \
+             THEN (answers::jsonb ->> {param})::bigint END"
+        ),
+    };
+    let sums = [
+        "CASE WHEN status IN ('sent', 'delivered', 'opened') THEN n END".to_owned(),
+        "CASE WHEN status IN ('delivered', 'opened') THEN n END".to_owned(),
+        "CASE WHEN status = 'opened' THEN n END".to_owned(),
+        "CASE WHEN status = 'failed' THEN n END".to_owned(),
+        "CASE WHEN status = 'quarantined' THEN n END".to_owned(),
+        "CASE WHEN status = 'suppressed' THEN n END".to_owned(),
+        "CASE WHEN status = 'unsubscribed' THEN n END".to_owned(),
+        "CASE WHEN status IN ('sent', 'delivered', 'opened') THEN n \
+              WHEN status IN ('failed', 'unsubscribed') THEN accepted END"
+            .to_owned(),
+        format!("CASE WHEN response_status IN {responses} THEN n END"),
+        "CASE WHEN response_status = 'completed' THEN n END".to_owned(),
+        "CASE WHEN response_status = 'completed' THEN rating * s END".to_owned(),
+        "CASE WHEN response_status = 'completed' AND rating IS NOT NULL THEN s END".to_owned(),
+        format!("CASE WHEN response_status IN {responses} AND nps IS NOT NULL THEN s END"),
+        format!("CASE WHEN response_status IN {responses} AND nps >= 9 THEN s END"),
+        format!("CASE WHEN response_status IN {responses} AND nps <= 6 THEN s END"),
+    ]
+    .iter()
+    .map(|e| total(e))
+    .collect::<Vec<_>>()
+    .join(", ");
+    let (rating_answer, nps_answer) = (answer("$7"), answer("$8"));
+    format!(
+        "SELECT key, {invited}, {sums} \
+         FROM (SELECT {key} AS key, status, response_status, rating, nps, \
+                 COUNT(*) AS n, COUNT(last_sent_at) AS accepted, \
+                 CASE WHEN rating_question = $5 AND nps_question = $6 THEN COUNT(*) ELSE 0 END AS s \
+               FROM invites \
+               WHERE survey = $1 AND test = FALSE \
+                 AND ($2 IS NULL OR distribution = $2) \
+                 AND ($3 IS NULL OR created_at >= $3) \
+                 AND ($4 IS NULL OR created_at < $4) \
+               GROUP BY key, status, response_status, rating_question, rating, nps_question, nps \
+               UNION ALL \
+               SELECT {key}, status, response_status, {rating_answer}, {nps_answer}, 0, 0, 1 \
+               FROM invites \
+               WHERE survey = $1 AND test = FALSE AND response_status IN {responses} \
+                 AND (rating_question IS NULL OR nps_question IS NULL \
+                      OR rating_question <> $5 OR nps_question <> $6) \
+                 AND ($2 IS NULL OR distribution = $2) \
+                 AND ($3 IS NULL OR created_at >= $3) \
+                 AND ($4 IS NULL OR created_at < $4)) AS grouped \
+         GROUP BY key ORDER BY key IS NULL, key"
+    )
 }
 
 #[cfg(test)]
@@ -548,10 +587,15 @@ mod tests {
             assert_eq!(rows, want, "saved with {scored:?}");
         }
         // Saved before migration 0003: nothing cached.
-        sqlx::query("UPDATE invites SET rating_question = NULL, rating = NULL, nps_question = NULL, nps = NULL")
-            .execute(&store.write)
-            .await
-            .expect("forget");
+        let mut tx = store.begin().await.expect("begin");
+        on_tx!(tx, c => sqlx::query(
+            "UPDATE invites SET rating_question = NULL, rating = NULL, nps_question = NULL, nps = NULL",
+        )
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
+        .expect("forget");
+        tx.commit().await.expect("commit");
         let rows = store
             .analytics(&query(GroupBy::Agent))
             .await

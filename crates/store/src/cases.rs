@@ -7,7 +7,7 @@ use closeloop_domain::condition::EventKind;
 use sqlx::Row;
 
 use crate::events::EventColumns;
-use crate::{from_json, to_json, Result, Store, StoreTx};
+use crate::{from_json, to_json, Fields, QueueRules, Result, Store, StoreTx};
 
 /// A case as stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,12 +44,14 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn get_case(&self, id: &str) -> Result<Option<StoredCase>> {
-        let row =
-            sqlx::query("SELECT state, version, created_at, updated_at FROM cases WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.read)
-                .await?;
-        row.map(|r| stored_case(&r)).transpose()
+        on_read!(self, c => {
+            let row =
+                sqlx::query("SELECT state, version, created_at, updated_at FROM cases WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(c)
+                    .await?;
+            row.map(|r| stored_case(&r)).transpose()
+        })
     }
 
     /// Ids of the cases in a queue, in id order, after `after` (for paging).
@@ -62,14 +64,16 @@ impl Store {
         after: &str,
         limit: i64,
     ) -> Result<Vec<String>> {
-        let rows =
-            sqlx::query("SELECT id FROM cases WHERE queue = $1 AND id > $2 ORDER BY id LIMIT $3")
-                .bind(queue)
-                .bind(after)
-                .bind(limit)
-                .fetch_all(&self.read)
-                .await?;
-        Ok(rows.iter().map(|r| r.get::<String, _>(0)).collect())
+        on_read!(self, c => {
+            let rows =
+                sqlx::query("SELECT id FROM cases WHERE queue = $1 AND id > $2 ORDER BY id LIMIT $3")
+                    .bind(queue)
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(c)
+                    .await?;
+            Ok(rows.iter().map(|r| r.get::<String, _>(0)).collect())
+        })
     }
 }
 
@@ -79,12 +83,14 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn case(&mut self, id: &str) -> Result<Option<StoredCase>> {
-        let row =
-            sqlx::query("SELECT state, version, created_at, updated_at FROM cases WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-        row.map(|r| stored_case(&r)).transpose()
+        on_tx!(self, c => {
+            let row =
+                sqlx::query("SELECT state, version, created_at, updated_at FROM cases WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(c)
+                    .await?;
+            row.map(|r| stored_case(&r)).transpose()
+        })
     }
 
     /// The stored cases with these ids, read in a few statements.
@@ -94,17 +100,19 @@ impl StoreTx {
     pub async fn cases(&mut self, ids: &[&str]) -> Result<HashMap<String, StoredCase>> {
         let mut found = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(crate::MAX_ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT id, state, version, created_at, updated_at FROM cases WHERE id IN {}",
-                crate::values_placeholders(1, chunk.len())
-            );
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            for row in query.fetch_all(&mut *self.tx).await? {
-                found.insert(row.get::<String, _>("id"), stored_case(&row)?);
-            }
+            on_tx!(self, c, db => {
+                let sql = format!(
+                    "SELECT id, state, version, created_at, updated_at FROM cases WHERE id IN {}",
+                    db.placeholders(1, chunk.len(), 1)
+                );
+                let mut query = sqlx::query(&sql);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                for row in query.fetch_all(c).await? {
+                    found.insert(row.text("id")?, stored_case(&row)?);
+                }
+            });
         }
         Ok(found)
     }
@@ -124,12 +132,13 @@ impl StoreTx {
         kind: EventKind,
         depth: u32,
         event_id: String,
+        rules: &QueueRules,
         now: i64,
     ) -> Result<CaseChange> {
         let Some(update) = CaseUpdate::new(before, after.clone(), kind, depth, event_id) else {
             return Ok(CaseChange::Unchanged);
         };
-        self.write_case_updates(std::slice::from_ref(&update), now)
+        self.write_case_updates(std::slice::from_ref(&update), rules, now)
             .await?;
         Ok(update.change())
     }
@@ -140,7 +149,12 @@ impl StoreTx {
     ///
     /// # Errors
     /// On database failure.
-    pub async fn write_case_updates(&mut self, updates: &[CaseUpdate], now: i64) -> Result<()> {
+    pub async fn write_case_updates(
+        &mut self,
+        updates: &[CaseUpdate],
+        rules: &QueueRules,
+        now: i64,
+    ) -> Result<()> {
         // The last update of each case carries its final state and version.
         let mut last: HashMap<&str, usize> = HashMap::new();
         let mut first: HashMap<&str, usize> = HashMap::new();
@@ -166,25 +180,27 @@ impl StoreTx {
         }
         const COLUMNS: usize = 7;
         for chunk in finals.chunks(crate::MAX_ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO cases (id, state, queue, phone, version, created_at, updated_at) VALUES {} \
-                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, queue = excluded.queue, \
-                 phone = excluded.phone, version = excluded.version, updated_at = excluded.updated_at",
-                crate::values_placeholders(chunk.len(), COLUMNS)
-            );
-            let mut query = sqlx::query(&sql);
-            for &i in chunk {
-                let u = &updates[i];
-                query = query
-                    .bind(&u.after.id)
-                    .bind(rows[i].after.as_str())
-                    .bind(&u.after.queue)
-                    .bind(normalized_phone(&u.after))
-                    .bind(u.version)
-                    .bind(now)
-                    .bind(now);
-            }
-            query.execute(&mut *self.tx).await?;
+            on_tx!(self, c, db => {
+                let sql = format!(
+                    "INSERT INTO cases (id, state, queue, phone, version, created_at, updated_at) VALUES {} \
+                     ON CONFLICT (id) DO UPDATE SET state = excluded.state, queue = excluded.queue, \
+                     phone = excluded.phone, version = excluded.version, updated_at = excluded.updated_at",
+                    db.placeholders(chunk.len(), COLUMNS, 1)
+                );
+                let mut query = sqlx::query(&sql);
+                for &i in chunk {
+                    let u = &updates[i];
+                    query = query
+                        .bind(&u.after.id)
+                        .bind(rows[i].after.as_str())
+                        .bind(&u.after.queue)
+                        .bind(normalized_phone(&u.after))
+                        .bind(u.version)
+                        .bind(now)
+                        .bind(now);
+                }
+                query.execute(c).await.map(|r| r.rows_affected())
+            })?;
         }
         self.insert_event_columns(&rows).await?;
         let requeued: Vec<(&str, Option<&str>)> = finals
@@ -196,7 +212,7 @@ impl StoreTx {
             })
             .map(|u| (u.after.id.as_str(), u.after.queue.as_deref()))
             .collect();
-        self.reschedule_queues(&requeued, now).await
+        self.reschedule_queues(&requeued, rules, now).await
     }
 }
 
@@ -269,12 +285,12 @@ impl CaseUpdate {
     }
 }
 
-fn stored_case(row: &sqlx::sqlite::SqliteRow) -> Result<StoredCase> {
+fn stored_case(row: &impl Fields) -> Result<StoredCase> {
     Ok(StoredCase {
-        case: from_json(row.get::<&str, _>("state"))?,
-        version: row.get("version"),
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
+        case: from_json(&row.text("state")?)?,
+        version: row.int("version")?,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
     })
 }
 

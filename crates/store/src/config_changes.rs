@@ -31,26 +31,40 @@ pub struct ApiToken {
     pub revoked_at: Option<i64>,
 }
 
+/// The sum of the objects' revisions.
+const REVISION: &str = "SELECT CAST(COALESCE(SUM(revision), 0) AS BIGINT) FROM config_changes";
+
 impl Store {
+    /// The config's revision: it grows with every change stored through the API, by any
+    /// process (the sum of the objects' revisions).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn config_revision(&self) -> Result<i64> {
+        on_read!(self, c => Ok(sqlx::query(REVISION).fetch_one(c).await?.try_get(0)?))
+    }
+
     /// Every change made through the API, oldest first.
     ///
     /// # Errors
     /// On database failure.
     pub async fn config_changes(&self) -> Result<Vec<ConfigChange>> {
-        let rows = sqlx::query(
-            "SELECT kind, id, body, revision FROM config_changes ORDER BY changed_at, kind, id",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| ConfigChange {
-                kind: r.get("kind"),
-                id: r.get("id"),
-                body: r.get("body"),
-                revision: r.get("revision"),
-            })
-            .collect())
+        on_read!(self, c => {
+            let rows = sqlx::query(
+                "SELECT kind, id, body, revision FROM config_changes ORDER BY changed_at, kind, id",
+            )
+            .fetch_all(c)
+            .await?;
+            Ok(rows
+                .iter()
+                .map(|r| ConfigChange {
+                    kind: r.get("kind"),
+                    id: r.get("id"),
+                    body: r.get("body"),
+                    revision: r.get("revision"),
+                })
+                .collect())
+        })
     }
 
     /// The user holding a live (not revoked) token with this digest.
@@ -58,12 +72,14 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn api_token_user(&self, digest: &str) -> Result<Option<String>> {
-        let row =
-            sqlx::query("SELECT user_id FROM api_tokens WHERE digest = $1 AND revoked_at IS NULL")
-                .bind(digest)
-                .fetch_optional(&self.read)
-                .await?;
-        Ok(row.map(|r| r.get("user_id")))
+        on_read!(self, c => {
+            let row =
+                sqlx::query("SELECT user_id FROM api_tokens WHERE digest = $1 AND revoked_at IS NULL")
+                    .bind(digest)
+                    .fetch_optional(c)
+                    .await?;
+            Ok(row.map(|r| r.get("user_id")))
+        })
     }
 
     /// A user's tokens, newest first.
@@ -71,22 +87,24 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn api_tokens(&self, user: &str) -> Result<Vec<ApiToken>> {
-        let rows = sqlx::query(
-            "SELECT id, user_id, created_at, revoked_at FROM api_tokens WHERE user_id = $1 \
-             ORDER BY created_at DESC, id",
-        )
-        .bind(user)
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| ApiToken {
-                id: r.get("id"),
-                user: r.get("user_id"),
-                created_at: r.get("created_at"),
-                revoked_at: r.get("revoked_at"),
-            })
-            .collect())
+        on_read!(self, c => {
+            let rows = sqlx::query(
+                "SELECT id, user_id, created_at, revoked_at FROM api_tokens WHERE user_id = $1 \
+                 ORDER BY created_at DESC, id",
+            )
+            .bind(user)
+            .fetch_all(c)
+            .await?;
+            Ok(rows
+                .iter()
+                .map(|r| ApiToken {
+                    id: r.get("id"),
+                    user: r.get("user_id"),
+                    created_at: r.get("created_at"),
+                    revoked_at: r.get("revoked_at"),
+                })
+                .collect())
+        })
     }
 }
 
@@ -104,21 +122,32 @@ impl StoreTx {
         at: i64,
         by: Option<&str>,
     ) -> Result<i64> {
-        let row = sqlx::query(
-            "INSERT INTO config_changes (kind, id, body, revision, changed_at, changed_by) \
-             VALUES ($1, $2, $3, 1, $4, $5) \
-             ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, \
-             revision = config_changes.revision + 1, changed_at = excluded.changed_at, \
-             changed_by = excluded.changed_by RETURNING revision",
-        )
-        .bind(kind)
-        .bind(id)
-        .bind(body)
-        .bind(at)
-        .bind(by)
-        .fetch_one(&mut *self.tx)
-        .await?;
-        Ok(row.get("revision"))
+        on_tx!(self, c => {
+            let row = sqlx::query(
+                "INSERT INTO config_changes (kind, id, body, revision, changed_at, changed_by) \
+                 VALUES ($1, $2, $3, 1, $4, $5) \
+                 ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, \
+                 revision = config_changes.revision + 1, changed_at = excluded.changed_at, \
+                 changed_by = excluded.changed_by RETURNING revision",
+            )
+            .bind(kind)
+            .bind(id)
+            .bind(body)
+            .bind(at)
+            .bind(by)
+            .fetch_one(c)
+            .await?;
+            Ok(row.try_get("revision")?)
+        })
+    }
+
+    /// The config's revision: it grows with every change stored through the API, by
+    /// any process (the sum of the objects' revisions).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn config_revision(&mut self) -> Result<i64> {
+        on_tx!(self, c => Ok(sqlx::query(REVISION).fetch_one(c).await?.try_get(0)?))
     }
 
     /// Stores a new token's digest.
@@ -132,15 +161,15 @@ impl StoreTx {
         digest: &str,
         at: i64,
     ) -> Result<()> {
-        sqlx::query(
+        on_tx!(self, c => sqlx::query(
             "INSERT INTO api_tokens (id, user_id, digest, created_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(id)
         .bind(user)
         .bind(digest)
         .bind(at)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -154,16 +183,16 @@ impl StoreTx {
         token: Option<&str>,
         at: i64,
     ) -> Result<u64> {
-        let done = sqlx::query(
+        let done = on_tx!(self, c => sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL \
              AND ($3 IS NULL OR id = $3)",
         )
         .bind(at)
         .bind(user)
         .bind(token)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(done.rows_affected())
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+        Ok(done)
     }
 }
 

@@ -42,7 +42,7 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn record_message(&mut self, m: &NewConversationMessage) -> Result<()> {
-        sqlx::query(
+        on_tx!(self, c => sqlx::query(
             "INSERT INTO conversation_messages (id, case_id, direction, text, account, at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -53,10 +53,10 @@ impl StoreTx {
         .bind(&m.account)
         .bind(m.at)
         .bind(m.now)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         if m.direction == "inbound" {
-            sqlx::query(
+            on_tx!(self, c => sqlx::query(
                 "UPDATE cases SET last_inbound_at = $2, last_inbound_text = $3, last_inbound_account = $4 \
                  WHERE id = $1 AND (last_inbound_at IS NULL OR last_inbound_at <= $2)",
             )
@@ -64,8 +64,8 @@ impl StoreTx {
             .bind(m.at)
             .bind(&m.text)
             .bind(&m.account)
-            .execute(&mut *self.tx)
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         }
         Ok(())
     }
@@ -75,18 +75,20 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn last_inbound(&mut self, case_id: &str) -> Result<Option<LastInbound>> {
-        let row = sqlx::query(
-            "SELECT last_inbound_at, last_inbound_text, last_inbound_account FROM cases \
-             WHERE id = $1 AND last_inbound_at IS NOT NULL",
-        )
-        .bind(case_id)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        Ok(row.map(|r| LastInbound {
-            at: r.get(0),
-            text: r.get::<Option<String>, _>(1).unwrap_or_default(),
-            account: r.get(2),
-        }))
+        on_tx!(self, c => {
+            let row = sqlx::query(
+                "SELECT last_inbound_at, last_inbound_text, last_inbound_account FROM cases \
+                 WHERE id = $1 AND last_inbound_at IS NOT NULL",
+            )
+            .bind(case_id)
+            .fetch_optional(c)
+            .await?;
+            Ok(row.map(|r| LastInbound {
+                at: r.get(0),
+                text: r.get::<Option<String>, _>(1).unwrap_or_default(),
+                account: r.get(2),
+            }))
+        })
     }
 
     /// The most recently updated cases of a customer's phone (E.164).
@@ -94,13 +96,15 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn cases_of_phone(&mut self, phone: &str, limit: i64) -> Result<Vec<String>> {
-        let rows =
-            sqlx::query("SELECT id FROM cases WHERE phone = $1 ORDER BY updated_at DESC LIMIT $2")
-                .bind(phone)
-                .bind(limit)
-                .fetch_all(&mut *self.tx)
-                .await?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
+        on_tx!(self, c => {
+            let rows =
+                sqlx::query("SELECT id FROM cases WHERE phone = $1 ORDER BY updated_at DESC LIMIT $2")
+                    .bind(phone)
+                    .bind(limit)
+                    .fetch_all(c)
+                    .await?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
     }
 }
 
@@ -110,17 +114,19 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn last_inbound(&self, case_id: &str) -> Result<Option<LastInbound>> {
-        let row = sqlx::query(
-            "SELECT last_inbound_at, last_inbound_text, last_inbound_account FROM cases \
-             WHERE id = $1 AND last_inbound_at IS NOT NULL",
-        )
-        .bind(case_id)
-        .fetch_optional(&self.read)
-        .await?;
-        Ok(row.map(|r| LastInbound {
-            at: r.get(0),
-            text: r.get::<Option<String>, _>(1).unwrap_or_default(),
-            account: r.get(2),
-        }))
+        on_read!(self, c => {
+            let row = sqlx::query(
+                "SELECT last_inbound_at, last_inbound_text, last_inbound_account FROM cases \
+                 WHERE id = $1 AND last_inbound_at IS NOT NULL",
+            )
+            .bind(case_id)
+            .fetch_optional(c)
+            .await?;
+            Ok(row.map(|r| LastInbound {
+                at: r.get(0),
+                text: r.get::<Option<String>, _>(1).unwrap_or_default(),
+                account: r.get(2),
+            }))
+        })
     }
 }

@@ -4,7 +4,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database URL names a backend this build cannot open.
-    #[error("unsupported database URL {0}: use sqlite://FILE")]
+    #[error("unsupported database URL {0}: use sqlite://FILE or postgres://USER@HOST/DATABASE")]
     UnsupportedUrl(String),
     /// The database refused or failed a query.
     #[error("database error: {0}")]
@@ -18,17 +18,19 @@ pub enum StoreError {
     /// A stored JSON value no longer parses (a schema drift).
     #[error("could not decode a stored value: {0}")]
     Decode(serde_json::Error),
+    /// The database was migrated by a newer closeloop: its schema has migrations this
+    /// binary does not know, so it refuses to run on it.
+    #[error("the database schema is newer than this closeloop (it has migration {found}, this build knows up to {known}): upgrade closeloop")]
+    SchemaTooNew {
+        /// A migration version the database has and this build does not.
+        found: i64,
+        /// The newest migration this build knows.
+        known: i64,
+    },
     /// A claimed unit of work was taken over by another worker (its lease expired).
     #[error("lease lost: {0}")]
     LeaseLost(String),
     /// A stored enum value is not one this build knows.
     #[error("unknown stored value {0:?}")]
     UnknownValue(String),
-}
-
-impl StoreError {
-    /// Whether the error is a uniqueness violation (a duplicate the schema refused).
-    pub fn is_unique_violation(&self) -> bool {
-        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
-    }
 }

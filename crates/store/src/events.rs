@@ -5,7 +5,7 @@ use closeloop_domain::case::Case;
 use closeloop_domain::condition::EventKind;
 use sqlx::Row;
 
-use crate::{from_json, to_json, Result, Store, StoreError, StoreTx};
+use crate::{from_json, to_json, Backend, Fields, Result, Store, StoreError, StoreTx};
 
 /// An event to append.
 #[derive(Clone, Debug)]
@@ -122,24 +122,26 @@ impl StoreTx {
     pub(crate) async fn insert_event_columns(&mut self, rows: &[EventColumns<'_>]) -> Result<()> {
         const COLUMNS: usize = 9;
         for chunk in rows.chunks(crate::MAX_ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO events (id, case_id, kind, changed, before_state, after_state, depth, rule_id, created_at) VALUES {}",
-                crate::values_placeholders(chunk.len(), COLUMNS)
-            );
-            let mut query = sqlx::query(&sql);
-            for row in chunk {
-                query = query
-                    .bind(row.id)
-                    .bind(row.case_id)
-                    .bind(row.kind.as_str())
-                    .bind(to_json(&row.changed)?)
-                    .bind(row.before.as_deref())
-                    .bind(row.after.as_str())
-                    .bind(i64::from(row.depth))
-                    .bind(row.rule_id)
-                    .bind(row.now);
-            }
-            query.execute(&mut *self.tx).await?;
+            on_tx!(self, c, db => {
+                let sql = format!(
+                    "INSERT INTO events (id, case_id, kind, changed, before_state, after_state, depth, rule_id, created_at) VALUES {}",
+                    db.placeholders(chunk.len(), COLUMNS, 1)
+                );
+                let mut query = sqlx::query(&sql);
+                for row in chunk {
+                    query = query
+                        .bind(row.id)
+                        .bind(row.case_id)
+                        .bind(row.kind.as_str())
+                        .bind(to_json(&row.changed)?)
+                        .bind(row.before.as_deref())
+                        .bind(row.after.as_str())
+                        .bind(i64::from(row.depth))
+                        .bind(row.rule_id)
+                        .bind(row.now);
+                }
+                query.execute(c).await.map(|r| r.rows_affected())
+            })?;
         }
         Ok(())
     }
@@ -156,7 +158,7 @@ impl StoreTx {
         trace: &serde_json::Value,
         now: i64,
     ) -> Result<bool> {
-        let done = sqlx::query(
+        let done = on_tx!(self, c => sqlx::query(
             "UPDATE events SET done_at = $1, trace = $2, lease_owner = NULL, lease_until = NULL \
              WHERE seq = $3 AND done_at IS NULL AND lease_owner = $4",
         )
@@ -164,9 +166,9 @@ impl StoreTx {
         .bind(to_json(trace)?)
         .bind(seq)
         .bind(owner)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
     }
 }
 
@@ -184,25 +186,33 @@ impl Store {
         lease_until: i64,
         now: i64,
     ) -> Result<Vec<EventRow>> {
-        let rows = sqlx::query(
-            "UPDATE events SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
-             WHERE seq IN ( \
-               SELECT e.seq FROM events e \
-               WHERE e.done_at IS NULL AND (e.lease_until IS NULL OR e.lease_until < $3) \
-                 AND NOT EXISTS (SELECT 1 FROM events p \
-                                 WHERE p.case_id = e.case_id AND p.done_at IS NULL AND p.seq < e.seq) \
-               ORDER BY e.seq LIMIT $4) \
-             RETURNING seq, id, case_id, kind, changed, before_state, after_state, depth, rule_id, attempts, created_at",
-        )
-        .bind(owner)
-        .bind(lease_until)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.write)
-        .await?;
-        let mut events = rows.iter().map(event_row).collect::<Result<Vec<_>>>()?;
-        events.sort_by_key(|e| e.seq);
-        Ok(events)
+        on_write!(self, c, db => {
+            // Only the head of each case's pending events is claimable, and a batch holds
+            // at most one event of a case: the second waits until the first is done.
+            let claimable = "SELECT e.seq FROM events e \
+                 WHERE e.done_at IS NULL AND (e.lease_until IS NULL OR e.lease_until < $3) \
+                   AND NOT EXISTS (SELECT 1 FROM events p \
+                                   WHERE p.case_id = e.case_id AND p.done_at IS NULL AND p.seq < e.seq) \
+                 ORDER BY e.seq LIMIT $4";
+            let claimable = match db {
+                Backend::Sqlite => claimable.to_owned(),
+                Backend::Postgres => format!("{claimable} FOR UPDATE OF e SKIP LOCKED"),
+            };
+            let rows = sqlx::query(&format!(
+                "UPDATE events SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
+                 WHERE seq IN ({claimable}) \
+                 RETURNING seq, id, case_id, kind, changed, before_state, after_state, depth, rule_id, attempts, created_at"
+            ))
+            .bind(owner)
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(c)
+            .await?;
+            let mut events = rows.iter().map(event_row).collect::<Result<Vec<_>>>()?;
+            events.sort_by_key(|e| e.seq);
+            Ok(events)
+        })
     }
 
     /// Number of events not processed yet.
@@ -210,12 +220,10 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn pending_events(&self) -> Result<i64> {
-        Ok(
-            sqlx::query("SELECT COUNT(*) FROM events WHERE done_at IS NULL")
-                .fetch_one(&self.read)
-                .await?
-                .get(0),
-        )
+        on_read!(self, c => Ok(sqlx::query("SELECT COUNT(*) FROM events WHERE done_at IS NULL")
+            .fetch_one(c)
+            .await?
+            .try_get(0)?))
     }
 
     /// The events of a case in order, with their traces.
@@ -223,26 +231,28 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn case_events(&self, case_id: &str) -> Result<Vec<TracedEvent>> {
-        let rows = sqlx::query(
-            "SELECT id, kind, changed, created_at, trace FROM events WHERE case_id = $1 ORDER BY seq",
-        )
-        .bind(case_id)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TracedEvent {
-                    id: r.get("id"),
-                    kind: parse_kind(r.get("kind"))?,
-                    changed: from_json(r.get::<&str, _>("changed"))?,
-                    created_at: r.get("created_at"),
-                    trace: r
-                        .get::<Option<&str>, _>("trace")
-                        .map(from_json)
-                        .transpose()?,
+        on_read!(self, c => {
+            let rows = sqlx::query(
+                "SELECT id, kind, changed, created_at, trace FROM events WHERE case_id = $1 ORDER BY seq",
+            )
+            .bind(case_id)
+            .fetch_all(c)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(TracedEvent {
+                        id: r.get("id"),
+                        kind: parse_kind(r.get("kind"))?,
+                        changed: from_json(r.get::<&str, _>("changed"))?,
+                        created_at: r.get("created_at"),
+                        trace: r
+                            .get::<Option<&str>, _>("trace")
+                            .map(from_json)
+                            .transpose()?,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 }
 
@@ -253,21 +263,22 @@ fn parse_kind(s: &str) -> Result<EventKind> {
         .map_err(|_| StoreError::UnknownValue(s.to_string()))
 }
 
-fn event_row(r: &sqlx::sqlite::SqliteRow) -> Result<EventRow> {
+fn event_row(r: &impl Fields) -> Result<EventRow> {
     Ok(EventRow {
-        seq: r.get("seq"),
-        id: r.get("id"),
-        case_id: r.get("case_id"),
-        kind: parse_kind(r.get("kind"))?,
-        changed: from_json(r.get::<&str, _>("changed"))?,
+        seq: r.int("seq")?,
+        id: r.text("id")?,
+        case_id: r.text("case_id")?,
+        kind: parse_kind(&r.text("kind")?)?,
+        changed: from_json(&r.text("changed")?)?,
         before: r
-            .get::<Option<&str>, _>("before_state")
+            .opt_text("before_state")?
+            .as_deref()
             .map(from_json)
             .transpose()?,
-        after: from_json(r.get::<&str, _>("after_state"))?,
-        depth: u32::try_from(r.get::<i64, _>("depth")).unwrap_or(0),
-        rule_id: r.get("rule_id"),
-        attempts: r.get("attempts"),
-        created_at: r.get("created_at"),
+        after: from_json(&r.text("after_state")?)?,
+        depth: u32::try_from(r.int("depth")?).unwrap_or(0),
+        rule_id: r.opt_text("rule_id")?,
+        attempts: r.int("attempts")?,
+        created_at: r.int("created_at")?,
     })
 }

@@ -23,16 +23,18 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn idempotent_answer(&mut self, key: &str, now: i64) -> Result<Option<StoredAnswer>> {
-        let row =
-            sqlx::query("SELECT status, body FROM idempotency WHERE key = $1 AND created_at > $2")
-                .bind(key)
-                .bind(now - IDEMPOTENCY_TTL_MS)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-        Ok(row.map(|r| StoredAnswer {
-            status: u16::try_from(r.get::<i64, _>("status")).unwrap_or(200),
-            body: r.get("body"),
-        }))
+        on_tx!(self, c => {
+            let row =
+                sqlx::query("SELECT status, body FROM idempotency WHERE key = $1 AND created_at > $2")
+                    .bind(key)
+                    .bind(now - IDEMPOTENCY_TTL_MS)
+                    .fetch_optional(c)
+                    .await?;
+            Ok(row.map(|r| StoredAnswer {
+                status: u16::try_from(r.get::<i64, _>("status")).unwrap_or(200),
+                body: r.get("body"),
+            }))
+        })
     }
 
     /// Remembers the answer given to `key`.
@@ -45,7 +47,7 @@ impl StoreTx {
         answer: &StoredAnswer,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
+        on_tx!(self, c => sqlx::query(
             "INSERT INTO idempotency (key, status, body, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (key) DO UPDATE SET status = excluded.status, body = excluded.body, \
              created_at = excluded.created_at",
@@ -54,8 +56,8 @@ impl StoreTx {
         .bind(i64::from(answer.status))
         .bind(&answer.body)
         .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }

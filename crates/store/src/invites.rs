@@ -1,10 +1,9 @@
 //! Invites: one survey sent (or deliberately not sent) to one recipient for one case.
 
 use closeloop_domain::status::{InviteStatus, ResponseStatus};
-use sqlx::Row;
 
 use crate::analytics::{cached_score, ScoreQuestions};
-use crate::{from_json, Result, Store, StoreError, StoreTx};
+use crate::{from_json, Fields, Result, Store, StoreError, StoreTx};
 
 /// An invite to create.
 #[derive(Clone, Debug)]
@@ -128,18 +127,20 @@ const INVITE_COLUMNS: &str =
     last_sent_at, thanked_at, created_at, updated_at";
 
 impl StoreTx {
-    /// Creates an invite. A second invite for the same case and distribution under
-    /// once-per-case fails with a unique violation ([`StoreError::is_unique_violation`]).
+    /// Creates an invite. Returns false, writing nothing, when the case already has an
+    /// invite of that distribution under once-per-case (the unique index decides, so it
+    /// holds across processes; the transaction goes on).
     ///
     /// # Errors
-    /// On database failure or a once-per-case duplicate.
-    pub async fn insert_invite(&mut self, invite: &NewInvite) -> Result<()> {
-        sqlx::query(
+    /// On database failure.
+    pub async fn insert_invite(&mut self, invite: &NewInvite) -> Result<bool> {
+        let inserted = on_tx!(self, c => sqlx::query(
             "INSERT INTO invites (id, case_id, survey, distribution, channel, status, response_status, \
                language, language_source, recipient, recipient_source, account, token, expires_at, \
                test, once_per_case, reason, snapshot, settings, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'not_started', $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-               $16, $17, $18, $19, $19)",
+               $16, $17, $18, $19, $19) \
+             ON CONFLICT DO NOTHING",
         )
         .bind(&invite.id)
         .bind(&invite.case_id)
@@ -160,9 +161,9 @@ impl StoreTx {
         .bind(invite.snapshot.to_string())
         .bind(invite.settings.to_string())
         .bind(invite.now)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+        Ok(inserted == 1)
     }
 
     /// The non-test invites of a case, oldest first.
@@ -170,13 +171,15 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn case_invites(&mut self, case_id: &str) -> Result<Vec<InviteRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {INVITE_COLUMNS} FROM invites WHERE case_id = $1 AND test = 0 ORDER BY created_at, id"
-        ))
-        .bind(case_id)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter().map(invite_row).collect()
+        on_tx!(self, c => {
+            let rows = sqlx::query(&format!(
+                "SELECT {INVITE_COLUMNS} FROM invites WHERE case_id = $1 AND test = FALSE ORDER BY created_at, id"
+            ))
+            .bind(case_id)
+            .fetch_all(c)
+            .await?;
+            rows.iter().map(invite_row).collect()
+        })
     }
 
     /// Whether `recipient` got a (sent or pending) invitation from `distribution` since `since`.
@@ -189,16 +192,18 @@ impl StoreTx {
         distribution: &str,
         since: i64,
     ) -> Result<bool> {
-        let row = sqlx::query(
-            "SELECT 1 FROM invites WHERE recipient = $1 AND distribution = $2 AND created_at >= $3 \
-             AND test = 0 AND status NOT IN ('quarantined', 'suppressed') LIMIT 1",
-        )
-        .bind(recipient)
-        .bind(distribution)
-        .bind(since)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        Ok(row.is_some())
+        on_tx!(self, c => {
+            let row = sqlx::query(
+                "SELECT 1 FROM invites WHERE recipient = $1 AND distribution = $2 AND created_at >= $3 \
+                 AND test = FALSE AND status NOT IN ('quarantined', 'suppressed') LIMIT 1",
+            )
+            .bind(recipient)
+            .bind(distribution)
+            .bind(since)
+            .fetch_optional(c)
+            .await?;
+            Ok(row.is_some())
+        })
     }
 
     /// The invite with that id.
@@ -206,13 +211,15 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn invite(&mut self, id: &str) -> Result<Option<InviteRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {INVITE_COLUMNS} FROM invites WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        row.as_ref().map(invite_row).transpose()
+        on_tx!(self, c => {
+            let row = sqlx::query(&format!(
+                "SELECT {INVITE_COLUMNS} FROM invites WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(c)
+            .await?;
+            row.as_ref().map(invite_row).transpose()
+        })
     }
 
     /// Sets an invite's status (the caller decided the transition is allowed), with the
@@ -227,7 +234,7 @@ impl StoreTx {
         error: Option<(Option<i64>, &str)>,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
+        on_tx!(self, c => sqlx::query(
             "UPDATE invites SET status = $2, error_code = COALESCE($3, error_code), \
              error_title = COALESCE($4, error_title), updated_at = $5 WHERE id = $1",
         )
@@ -236,8 +243,8 @@ impl StoreTx {
         .bind(error.and_then(|e| e.0))
         .bind(error.map(|e| e.1.to_string()))
         .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -246,11 +253,11 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn touch_invite_sent(&mut self, id: &str, now: i64) -> Result<()> {
-        sqlx::query("UPDATE invites SET last_sent_at = $2, updated_at = $2 WHERE id = $1")
+        on_tx!(self, c => sqlx::query("UPDATE invites SET last_sent_at = $2, updated_at = $2 WHERE id = $1")
             .bind(id)
             .bind(now)
-            .execute(&mut *self.tx)
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }
@@ -275,7 +282,7 @@ impl StoreTx {
     ) -> Result<()> {
         let (rating_question, rating) = cached_score(answers, scored.rating);
         let (nps_question, nps) = cached_score(answers, scored.nps);
-        sqlx::query(
+        on_tx!(self, c => sqlx::query(
             "UPDATE invites SET answers = $2, response_status = $3, partial_due_at = $4, \
              last_activity_at = $5, updated_at = $5, \
              rating_question = $6, rating = $7, nps_question = $8, nps = $9 WHERE id = $1",
@@ -289,8 +296,8 @@ impl StoreTx {
         .bind(rating)
         .bind(nps_question)
         .bind(nps)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -300,17 +307,26 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn expire_partials(&mut self, now: i64, limit: i64) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query(
-            "UPDATE invites SET response_status = 'partially_completed', partial_due_at = NULL, updated_at = $1 \
-             WHERE id IN (SELECT id FROM invites WHERE response_status = 'in_progress' \
-                          AND partial_due_at <= $1 ORDER BY partial_due_at LIMIT $2) \
-             RETURNING id, case_id",
-        )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        on_tx!(self, c, db => {
+            let rows = sqlx::query(db.pick(
+                "UPDATE invites SET response_status = 'partially_completed', partial_due_at = NULL, updated_at = $1 \
+                 WHERE id IN (SELECT id FROM invites WHERE response_status = 'in_progress' \
+                              AND partial_due_at <= $1 ORDER BY partial_due_at LIMIT $2) \
+                 RETURNING id, case_id",
+                "UPDATE invites SET response_status = 'partially_completed', partial_due_at = NULL, updated_at = $1 \
+                 WHERE id IN (SELECT id FROM invites WHERE response_status = 'in_progress' \
+                              AND partial_due_at <= $1 ORDER BY partial_due_at LIMIT $2 \
+                              FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, case_id",
+            ))
+            .bind(now)
+            .bind(limit)
+            .fetch_all(c)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.text("id")?, r.text("case_id")?)))
+                .collect()
+        })
     }
 
     /// Counts a queued reminder.
@@ -318,13 +334,13 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn count_reminder(&mut self, id: &str, now: i64) -> Result<()> {
-        sqlx::query(
+        on_tx!(self, c => sqlx::query(
             "UPDATE invites SET reminders_sent = reminders_sent + 1, updated_at = $2 WHERE id = $1",
         )
         .bind(id)
         .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -333,12 +349,12 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn mark_thanked(&mut self, id: &str, now: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE invites SET thanked_at = $2, updated_at = $2 WHERE id = $1 AND thanked_at IS NULL")
+        let done = on_tx!(self, c => sqlx::query("UPDATE invites SET thanked_at = $2, updated_at = $2 WHERE id = $1 AND thanked_at IS NULL")
             .bind(id)
             .bind(now)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(done.rows_affected() == 1)
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
     }
 
     /// Sets the response status (the caller checked the transition).
@@ -351,12 +367,12 @@ impl StoreTx {
         status: ResponseStatus,
         now: i64,
     ) -> Result<()> {
-        sqlx::query("UPDATE invites SET response_status = $2, updated_at = $3 WHERE id = $1")
+        on_tx!(self, c => sqlx::query("UPDATE invites SET response_status = $2, updated_at = $3 WHERE id = $1")
             .bind(id)
             .bind(status.as_str())
             .bind(now)
-            .execute(&mut *self.tx)
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -365,14 +381,16 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn open_invites_to(&mut self, recipient: &str) -> Result<Vec<InviteRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {INVITE_COLUMNS} FROM invites WHERE recipient = $1 \
-             AND status IN ('pending', 'sent', 'delivered', 'opened') ORDER BY created_at"
-        ))
-        .bind(recipient)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter().map(invite_row).collect()
+        on_tx!(self, c => {
+            let rows = sqlx::query(&format!(
+                "SELECT {INVITE_COLUMNS} FROM invites WHERE recipient = $1 \
+                 AND status IN ('pending', 'sent', 'delivered', 'opened') ORDER BY created_at"
+            ))
+            .bind(recipient)
+            .fetch_all(c)
+            .await?;
+            rows.iter().map(invite_row).collect()
+        })
     }
 }
 
@@ -382,13 +400,15 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn get_invite(&self, id: &str) -> Result<Option<InviteRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {INVITE_COLUMNS} FROM invites WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.read)
-        .await?;
-        row.as_ref().map(invite_row).transpose()
+        on_read!(self, c => {
+            let row = sqlx::query(&format!(
+                "SELECT {INVITE_COLUMNS} FROM invites WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(c)
+            .await?;
+            row.as_ref().map(invite_row).transpose()
+        })
     }
 
     /// The invite whose link has that token.
@@ -396,13 +416,15 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn invite_by_token(&self, token: &str) -> Result<Option<InviteRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {INVITE_COLUMNS} FROM invites WHERE token = $1"
-        ))
-        .bind(token)
-        .fetch_optional(&self.read)
-        .await?;
-        row.as_ref().map(invite_row).transpose()
+        on_read!(self, c => {
+            let row = sqlx::query(&format!(
+                "SELECT {INVITE_COLUMNS} FROM invites WHERE token = $1"
+            ))
+            .bind(token)
+            .fetch_optional(c)
+            .await?;
+            row.as_ref().map(invite_row).transpose()
+        })
     }
 
     /// Invites matching a filter, in id order.
@@ -410,20 +432,22 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn list_invites(&self, filter: &InviteFilter) -> Result<Vec<InviteRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {INVITE_COLUMNS} FROM invites \
-             WHERE ($1 IS NULL OR case_id = $1) AND ($2 IS NULL OR distribution = $2) \
-               AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR id > $4) \
-             ORDER BY id LIMIT $5"
-        ))
-        .bind(&filter.case_id)
-        .bind(&filter.distribution)
-        .bind(filter.status.map(|s| s.as_str()))
-        .bind(&filter.after)
-        .bind(filter.limit)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(invite_row).collect()
+        on_read!(self, c => {
+            let rows = sqlx::query(&format!(
+                "SELECT {INVITE_COLUMNS} FROM invites \
+                 WHERE ($1 IS NULL OR case_id = $1) AND ($2 IS NULL OR distribution = $2) \
+                   AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR id > $4) \
+                 ORDER BY id LIMIT $5"
+            ))
+            .bind(&filter.case_id)
+            .bind(&filter.distribution)
+            .bind(filter.status.map(|s| s.as_str()))
+            .bind(&filter.after)
+            .bind(filter.limit)
+            .fetch_all(c)
+            .await?;
+            rows.iter().map(invite_row).collect()
+        })
     }
 
     /// The invites of a case, oldest first (test invites included).
@@ -431,13 +455,15 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn invites_of_case(&self, case_id: &str) -> Result<Vec<InviteRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {INVITE_COLUMNS} FROM invites WHERE case_id = $1 ORDER BY created_at, id"
-        ))
-        .bind(case_id)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(invite_row).collect()
+        on_read!(self, c => {
+            let rows = sqlx::query(&format!(
+                "SELECT {INVITE_COLUMNS} FROM invites WHERE case_id = $1 ORDER BY created_at, id"
+            ))
+            .bind(case_id)
+            .fetch_all(c)
+            .await?;
+            rows.iter().map(invite_row).collect()
+        })
     }
 
     /// Count of invites per status (for metrics).
@@ -445,46 +471,50 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn invite_status_counts(&self) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT status, COUNT(*) FROM invites GROUP BY status")
-            .fetch_all(&self.read)
-            .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        on_read!(self, c => {
+            let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM invites GROUP BY status")
+                .fetch_all(c)
+                .await?;
+            rows.iter()
+                .map(|r| Ok((r.text("status")?, r.int("n")?)))
+                .collect()
+        })
     }
 }
 
-fn invite_row(r: &sqlx::sqlite::SqliteRow) -> Result<InviteRow> {
-    let status: &str = r.get("status");
-    let response_status: &str = r.get("response_status");
+fn invite_row(r: &impl Fields) -> Result<InviteRow> {
+    let status = r.text("status")?;
+    let response_status = r.text("response_status")?;
     Ok(InviteRow {
-        id: r.get("id"),
-        case_id: r.get("case_id"),
-        survey: r.get("survey"),
-        distribution: r.get("distribution"),
-        channel: r.get("channel"),
+        id: r.text("id")?,
+        case_id: r.text("case_id")?,
+        survey: r.text("survey")?,
+        distribution: r.text("distribution")?,
+        channel: r.text("channel")?,
         status: status
             .parse()
             .map_err(|_| StoreError::UnknownValue(status.to_string()))?,
         response_status: response_status
             .parse()
             .map_err(|_| StoreError::UnknownValue(response_status.to_string()))?,
-        language: r.get("language"),
-        language_source: r.get("language_source"),
-        recipient: r.get("recipient"),
-        recipient_source: r.get("recipient_source"),
-        account: r.get("account"),
-        token: r.get("token"),
-        expires_at: r.get("expires_at"),
-        reminders_sent: r.get("reminders_sent"),
-        test: r.get("test"),
-        reason: r.get("reason"),
-        error_code: r.get("error_code"),
-        error_title: r.get("error_title"),
-        snapshot: from_json(r.get::<&str, _>("snapshot"))?,
-        settings: from_json(r.get::<&str, _>("settings"))?,
-        answers: from_json(r.get::<&str, _>("answers"))?,
-        last_sent_at: r.get("last_sent_at"),
-        thanked_at: r.get("thanked_at"),
-        created_at: r.get("created_at"),
-        updated_at: r.get("updated_at"),
+        language: r.text("language")?,
+        language_source: r.text("language_source")?,
+        recipient: r.opt_text("recipient")?,
+        recipient_source: r.text("recipient_source")?,
+        account: r.text("account")?,
+        token: r.text("token")?,
+        expires_at: r.int("expires_at")?,
+        reminders_sent: r.int("reminders_sent")?,
+        test: r.flag("test")?,
+        reason: r.opt_text("reason")?,
+        error_code: r.opt_int("error_code")?,
+        error_title: r.opt_text("error_title")?,
+        snapshot: from_json(&r.text("snapshot")?)?,
+        settings: from_json(&r.text("settings")?)?,
+        answers: from_json(&r.text("answers")?)?,
+        last_sent_at: r.opt_int("last_sent_at")?,
+        thanked_at: r.opt_int("thanked_at")?,
+        created_at: r.int("created_at")?,
+        updated_at: r.int("updated_at")?,
     })
 }

@@ -1,11 +1,81 @@
 //! Durable storage of closeloop: cases, the event outbox, invites, the message outbox,
 //! suppressions, account health and pacing, idempotency keys.
 //!
-//! Every query of the service lives here. Work is claimed with leases written to the
-//! database (never in-process locks), so a second backend (PostgreSQL, `FOR UPDATE SKIP
-//! LOCKED`) can provide the same semantics across processes. Times are unix milliseconds
-//! passed in by the caller: the store never reads the clock, so tests and the demo can
-//! run on an accelerated one.
+//! Every query of the service lives here, for two backends behind one [`Store`]: SQLite
+//! (embedded, one process) and PostgreSQL (several processes on one database). Each query
+//! runs on the backend's own sqlx driver; SQL that is the same on both is written once,
+//! and the few statements that differ (claims with `FOR UPDATE SKIP LOCKED`, `GREATEST`,
+//! JSON and date functions, placeholders of multi-row statements) are written per backend
+//! side by side. Work is claimed with leases written to the database (never in-process
+//! locks), so the semantics hold across processes. Times are unix milliseconds passed in
+//! by the caller: the store never reads the clock, so tests and the demo can run on an
+//! accelerated one.
+
+/// Runs `$body` once per backend with `$c` bound to the write transaction's connection
+/// (and `$db` to the [`Backend`], for the statements that differ).
+macro_rules! on_tx {
+    ($tx:expr, $c:ident, $db:ident => $body:expr) => {
+        match &mut $tx.conn {
+            $crate::Conn::Sqlite(t) => {
+                let $c: &mut sqlx::SqliteConnection = &mut **t;
+                let $db = $crate::Backend::Sqlite;
+                $body
+            }
+            $crate::Conn::Postgres(t) => {
+                let $c: &mut sqlx::PgConnection = &mut **t;
+                let $db = $crate::Backend::Postgres;
+                $body
+            }
+        }
+    };
+    ($tx:expr, $c:ident => $body:expr) => {
+        on_tx!($tx, $c, _db => $body)
+    };
+}
+
+/// Runs `$body` once per backend with `$c` bound to the pool for reads (`$db` as in
+/// `on_tx`).
+macro_rules! on_read {
+    ($store:expr, $c:ident, $db:ident => $body:expr) => {
+        match &$store.pools {
+            $crate::Pools::Sqlite { read, .. } => {
+                let $c: &sqlx::SqlitePool = read;
+                let $db = $crate::Backend::Sqlite;
+                $body
+            }
+            $crate::Pools::Postgres(pool) => {
+                let $c: &sqlx::PgPool = pool;
+                let $db = $crate::Backend::Postgres;
+                $body
+            }
+        }
+    };
+    ($store:expr, $c:ident => $body:expr) => {
+        on_read!($store, $c, _db => $body)
+    };
+}
+
+/// Runs `$body` once per backend with `$c` bound to the pool for a write of one
+/// statement (SQLite's one writing connection).
+macro_rules! on_write {
+    ($store:expr, $c:ident, $db:ident => $body:expr) => {
+        match &$store.pools {
+            $crate::Pools::Sqlite { write, .. } => {
+                let $c: &sqlx::SqlitePool = write;
+                let $db = $crate::Backend::Sqlite;
+                $body
+            }
+            $crate::Pools::Postgres(pool) => {
+                let $c: &sqlx::PgPool = pool;
+                let $db = $crate::Backend::Postgres;
+                $body
+            }
+        }
+    };
+    ($store:expr, $c:ident => $body:expr) => {
+        on_write!($store, $c, _db => $body)
+    };
+}
 
 mod accounts;
 mod analytics;
@@ -14,6 +84,7 @@ mod config_changes;
 mod conversation;
 mod error;
 mod events;
+mod fields;
 mod idempotency;
 mod invites;
 mod messages;
@@ -21,11 +92,11 @@ mod schedule;
 mod suppressions;
 
 use std::str::FromStr;
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use accounts::AccountHealth;
 pub use analytics::{AnalyticsQuery, AnalyticsRow, GroupBy, ScoreQuestions};
@@ -34,6 +105,7 @@ pub use config_changes::{ApiToken, ConfigChange};
 pub use conversation::{LastInbound, NewConversationMessage};
 pub use error::StoreError;
 pub use events::{CaseEvent, EventRow, NewEvent};
+pub(crate) use fields::Fields;
 pub use idempotency::StoredAnswer;
 pub use invites::{InviteFilter, InviteRow, NewInvite};
 pub use messages::{ClaimedMessage, MessageRow, NewMessage, Outbox, SendResult};
@@ -43,36 +115,96 @@ pub use suppressions::Suppression;
 /// Result type of every store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Which database a [`Store`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// One SQLite file: the embedded default, one process.
+    Sqlite,
+    /// A PostgreSQL database that several processes share.
+    Postgres,
+}
+
+impl Backend {
+    /// The statement for this backend, of two that differ.
+    pub(crate) fn pick<'a>(self, sqlite: &'a str, postgres: &'a str) -> &'a str {
+        match self {
+            Backend::Sqlite => sqlite,
+            Backend::Postgres => postgres,
+        }
+    }
+
+    /// The placeholders of a multi-row statement: `rows` rows of `columns` values, the
+    /// first numbered `first` on PostgreSQL (`($3, $4), ($5, $6)`). SQLite takes its
+    /// anonymous `?`: sqlx resolves each numbered `$n` there through
+    /// `sqlite3_bind_parameter_name`, a linear scan, which made a 500-row insert
+    /// quadratic (half of an import's time).
+    pub(crate) fn placeholders(self, rows: usize, columns: usize, first: usize) -> String {
+        match self {
+            Backend::Sqlite => {
+                let row = format!("({})", vec!["?"; columns].join(", "));
+                vec![row; rows].join(", ")
+            }
+            Backend::Postgres => (0..rows)
+                .map(|r| {
+                    let row: Vec<String> = (0..columns)
+                        .map(|c| format!("${}", first + r * columns + c))
+                        .collect();
+                    format!("({})", row.join(", "))
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+/// The connection pools of a backend.
+#[derive(Clone, Debug)]
+pub(crate) enum Pools {
+    /// SQLite allows one writer at a time: a pool of exactly one writing connection
+    /// (writes queue in-process instead of failing with `SQLITE_BUSY`) and a pool of
+    /// readers that run concurrently thanks to WAL.
+    Sqlite { write: SqlitePool, read: SqlitePool },
+    /// PostgreSQL: one pool; concurrent writers are kept apart by row locks, `SKIP
+    /// LOCKED` claims and per-case advisory locks.
+    Postgres(PgPool),
+}
+
 /// The database behind closeloop.
-///
-/// SQLite allows one writer at a time; the store keeps a pool of exactly one writing
-/// connection (writes queue in-process instead of failing with `SQLITE_BUSY`) and a
-/// separate pool of readers that run concurrently thanks to WAL.
 #[derive(Clone, Debug)]
 pub struct Store {
-    write: SqlitePool,
-    read: SqlitePool,
-    queue_rules: Arc<RwLock<QueueRules>>,
+    pools: Pools,
+}
+
+/// The connection of a write transaction.
+pub(crate) enum Conn {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
 }
 
 /// One write transaction. All effects of one unit of work (a case update and its
 /// event; an event's trace, invites and messages) commit together or not at all.
 pub struct StoreTx {
-    tx: Transaction<'static, Sqlite>,
-    queue_rules: Arc<RwLock<QueueRules>>,
+    conn: Conn,
 }
 
+/// Connections to a PostgreSQL database per process: enough for the HTTP handlers'
+/// transactions, the group-commit writer and the workers at once.
+const POSTGRES_CONNECTIONS: u32 = 16;
+
 impl Store {
-    /// Opens (creating if missing) the database at `url` (`sqlite://path` or
-    /// `sqlite::memory:`), in WAL mode.
+    /// Opens the database at `url`: `sqlite://path` (created if missing, in WAL mode),
+    /// `sqlite::memory:`, or `postgres://user@host/db` (which must exist).
     ///
-    /// `synchronous=NORMAL` with WAL makes a committed transaction survive a killed
-    /// process (the durability SPEC §4.10 asks for); only an operating-system crash or
-    /// power loss can drop the last commits before a checkpoint.
+    /// SQLite: `synchronous=NORMAL` with WAL makes a committed transaction survive a
+    /// killed process (the durability SPEC §4.10 asks for); only an operating-system
+    /// crash or power loss can drop the last commits before a checkpoint.
     ///
     /// # Errors
-    /// When the URL is not a SQLite URL or the file cannot be opened.
+    /// When the URL names no supported backend or the database cannot be opened.
     pub async fn open(url: &str) -> Result<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Store::open_postgres(url).await;
+        }
         if !url.starts_with("sqlite:") {
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         }
@@ -97,43 +229,82 @@ impl Store {
             .connect_with(options.read_only(false))
             .await?;
         Ok(Store {
-            write,
-            read,
-            queue_rules: Arc::default(),
+            pools: Pools::Sqlite { write, read },
         })
     }
 
-    /// Applies the schema migrations that have not run yet.
+    async fn open_postgres(url: &str) -> Result<Store> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(POSTGRES_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await?;
+        Ok(Store {
+            pools: Pools::Postgres(pool),
+        })
+    }
+
+    /// The backend this store talks to.
+    pub fn backend(&self) -> Backend {
+        match self.pools {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the schema migrations that have not run yet (each backend has its own).
     ///
     /// # Errors
-    /// When a migration fails or the database has migrations this binary does not know.
+    /// When a migration fails, or [`StoreError::SchemaTooNew`] when the database has a
+    /// migration this binary does not know (a newer closeloop migrated it).
     pub async fn migrate(&self) -> Result<()> {
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&self.write)
-            .await?;
-        Ok(())
+        let migrator = match self.backend() {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        let ran = match &self.pools {
+            Pools::Sqlite { write, .. } => migrator.run(write).await,
+            Pools::Postgres(pool) => migrator.run(pool).await,
+        };
+        match ran {
+            Err(sqlx::migrate::MigrateError::VersionMissing(found)) => {
+                Err(StoreError::SchemaTooNew {
+                    found,
+                    known: migrator.iter().map(|m| m.version).max().unwrap_or(0),
+                })
+            }
+            other => Ok(other?),
+        }
     }
 
     /// Starts a write transaction.
     ///
     /// # Errors
-    /// When the writing connection cannot be had.
+    /// When a connection cannot be had.
     pub async fn begin(&self) -> Result<StoreTx> {
-        Ok(StoreTx {
-            tx: self.write.begin().await?,
-            queue_rules: self.queue_rules.clone(),
-        })
+        let conn = match &self.pools {
+            Pools::Sqlite { write, .. } => Conn::Sqlite(write.begin().await?),
+            Pools::Postgres(pool) => Conn::Postgres(pool.begin().await?),
+        };
+        Ok(StoreTx { conn })
     }
 
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.read).await.is_ok()
+        on_read!(self, c => sqlx::query("SELECT 1").execute(c).await.is_ok())
     }
 
-    /// Closes both pools, waiting for running queries.
+    /// Closes the pools, waiting for running queries.
     pub async fn close(&self) {
-        self.write.close().await;
-        self.read.close().await;
+        match &self.pools {
+            Pools::Sqlite { write, read } => {
+                write.close().await;
+                read.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
     }
 }
 
@@ -144,7 +315,7 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn savepoint(&mut self) -> Result<()> {
-        sqlx::query("SAVEPOINT unit").execute(&mut *self.tx).await?;
+        on_tx!(self, c => sqlx::query("SAVEPOINT unit").execute(c).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -153,9 +324,7 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn release_savepoint(&mut self) -> Result<()> {
-        sqlx::query("RELEASE SAVEPOINT unit")
-            .execute(&mut *self.tx)
-            .await?;
+        on_tx!(self, c => sqlx::query("RELEASE SAVEPOINT unit").execute(c).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -164,12 +333,36 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn rollback_to_savepoint(&mut self) -> Result<()> {
-        sqlx::query("ROLLBACK TO SAVEPOINT unit")
-            .execute(&mut *self.tx)
-            .await?;
-        sqlx::query("RELEASE SAVEPOINT unit")
-            .execute(&mut *self.tx)
-            .await?;
+        on_tx!(self, c => {
+            sqlx::query("ROLLBACK TO SAVEPOINT unit").execute(&mut *c).await?;
+            sqlx::query("RELEASE SAVEPOINT unit").execute(c).await.map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Keeps other processes' writers of these keys (case ids, or a named resource such
+    /// as the config) out until this transaction ends: PostgreSQL advisory locks, taken in
+    /// one order so two transactions locking several keys at once cannot deadlock. SQLite
+    /// has one writer, so there is nothing to do.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn lock(&mut self, ids: &[&str]) -> Result<()> {
+        let Conn::Postgres(t) = &mut self.conn else {
+            return Ok(());
+        };
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = ids.iter().map(|s| (*s).to_owned()).collect();
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock(k) FROM \
+             (SELECT DISTINCT hashtextextended(id, 0) AS k FROM unnest($1::text[]) AS id ORDER BY k) AS keys \
+             ORDER BY k",
+        )
+        .bind(&ids)
+        .execute(&mut **t)
+        .await?;
         Ok(())
     }
 
@@ -178,7 +371,10 @@ impl StoreTx {
     /// # Errors
     /// When the commit fails; then nothing of it is kept.
     pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await?;
+        match self.conn {
+            Conn::Sqlite(t) => t.commit().await?,
+            Conn::Postgres(t) => t.commit().await?,
+        }
         Ok(())
     }
 }
@@ -190,17 +386,9 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-/// Rows per multi-row statement: well under SQLite's 32,766 bound variables.
+/// Rows per multi-row statement: well under SQLite's 32,766 bound variables and
+/// PostgreSQL's 65,535.
 pub(crate) const MAX_ROWS_PER_STATEMENT: usize = 500;
-
-/// `(?, ?, ?), (?, ?, ?)` for `rows` rows of `columns` values. Multi-row statements use
-/// SQLite's anonymous `?`: sqlx resolves each numbered `$n` through
-/// `sqlite3_bind_parameter_name`, a linear scan, which made a 500-row insert quadratic
-/// (half of an import's time). The PostgreSQL backend renders `$n` here instead.
-pub(crate) fn values_placeholders(rows: usize, columns: usize) -> String {
-    let row = format!("({})", vec!["?"; columns].join(", "));
-    vec![row; rows].join(", ")
-}
 
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(StoreError::Encode)

@@ -5,7 +5,7 @@ use closeloop_domain::config::MessageKind;
 use closeloop_domain::status::InviteStatus;
 use sqlx::Row;
 
-use crate::{from_json, to_json, Result, Store, StoreError, StoreTx};
+use crate::{from_json, to_json, Fields, Result, Store, StoreError, StoreTx};
 
 /// A message to queue.
 #[derive(Clone, Debug)]
@@ -166,7 +166,7 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn insert_message(&mut self, message: &NewMessage) -> Result<()> {
-        sqlx::query(
+        on_tx!(self, c => sqlx::query(
             "INSERT INTO messages (id, invite_id, kind, account, recipient, payload, text, status, outbox, \
                next_attempt_at, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 'queued', $8, $8, $8)",
@@ -179,58 +179,89 @@ impl StoreTx {
         .bind(to_json(&message.payload)?)
         .bind(&message.text)
         .bind(message.now)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// Records how a send attempt of a claimed message ended. Returns false when the
-    /// message was no longer being sent by us (e.g. already settled).
+    /// message was no longer leased to `owner` (settled already, or its lease expired and
+    /// another dispatcher claimed it): then nothing is written.
     ///
     /// # Errors
     /// On database failure.
     pub async fn settle_message(
         &mut self,
         id: &str,
+        owner: &str,
         result: &SendResult,
         now: i64,
     ) -> Result<bool> {
-        let query = match result {
-            SendResult::Accepted { provider_message_id } => sqlx::query(
-                "UPDATE messages SET outbox = 'done', status = 'sent', provider_message_id = $2, \
-                 sent_at = $3, lease_until = NULL, error_code = NULL, error_title = NULL, updated_at = $3 \
-                 WHERE id = $1 AND outbox = 'sending'",
-            )
-            .bind(id)
-            .bind(provider_message_id)
-            .bind(now),
-            SendResult::Retry { at, code, title } => sqlx::query(
-                "UPDATE messages SET outbox = 'queued', next_attempt_at = $2, error_code = $3, \
-                 error_title = $4, lease_until = NULL, updated_at = $5 WHERE id = $1 AND outbox = 'sending'",
-            )
-            .bind(id)
-            .bind(at)
-            .bind(code)
-            .bind(title)
-            .bind(now),
-            SendResult::Requeue { code, title } => sqlx::query(
-                "UPDATE messages SET outbox = 'queued', attempts = MAX(attempts - 1, 0), error_code = $2, \
-                 error_title = $3, lease_until = NULL, updated_at = $4 WHERE id = $1 AND outbox = 'sending'",
-            )
-            .bind(id)
-            .bind(code)
-            .bind(title)
-            .bind(now),
-            SendResult::Failed { code, title } => sqlx::query(
-                "UPDATE messages SET outbox = 'done', status = 'failed', error_code = $2, error_title = $3, \
-                 lease_until = NULL, updated_at = $4 WHERE id = $1 AND outbox = 'sending'",
-            )
-            .bind(id)
-            .bind(code)
-            .bind(title)
-            .bind(now),
-        };
-        Ok(query.execute(&mut *self.tx).await?.rows_affected() == 1)
+        const OURS: &str = "WHERE id = $1 AND outbox = 'sending' AND lease_owner = $2";
+        let settled = on_tx!(self, c, db => {
+            let query = match result {
+                SendResult::Accepted { provider_message_id } => {
+                    let sql = format!(
+                        "UPDATE messages SET outbox = 'done', status = 'sent', provider_message_id = $3, \
+                         sent_at = $4, lease_until = NULL, lease_owner = NULL, error_code = NULL, \
+                         error_title = NULL, updated_at = $4 {OURS}"
+                    );
+                    sqlx::query(&sql)
+                        .bind(id)
+                        .bind(owner)
+                        .bind(provider_message_id)
+                        .bind(now)
+                        .execute(c)
+                        .await
+                }
+                SendResult::Retry { at, code, title } => {
+                    let sql = format!(
+                        "UPDATE messages SET outbox = 'queued', next_attempt_at = $3, error_code = $4, \
+                         error_title = $5, lease_until = NULL, lease_owner = NULL, updated_at = $6 {OURS}"
+                    );
+                    sqlx::query(&sql)
+                        .bind(id)
+                        .bind(owner)
+                        .bind(at)
+                        .bind(code)
+                        .bind(title)
+                        .bind(now)
+                        .execute(c)
+                        .await
+                }
+                SendResult::Requeue { code, title } => {
+                    let attempts = db.pick("MAX(attempts - 1, 0)", "GREATEST(attempts - 1, 0)");
+                    let sql = format!(
+                        "UPDATE messages SET outbox = 'queued', attempts = {attempts}, error_code = $3, \
+                         error_title = $4, lease_until = NULL, lease_owner = NULL, updated_at = $5 {OURS}"
+                    );
+                    sqlx::query(&sql)
+                        .bind(id)
+                        .bind(owner)
+                        .bind(code)
+                        .bind(title)
+                        .bind(now)
+                        .execute(c)
+                        .await
+                }
+                SendResult::Failed { code, title } => {
+                    let sql = format!(
+                        "UPDATE messages SET outbox = 'done', status = 'failed', error_code = $3, \
+                         error_title = $4, lease_until = NULL, lease_owner = NULL, updated_at = $5 {OURS}"
+                    );
+                    sqlx::query(&sql)
+                        .bind(id)
+                        .bind(owner)
+                        .bind(code)
+                        .bind(title)
+                        .bind(now)
+                        .execute(c)
+                        .await
+                }
+            };
+            query.map(|r| r.rows_affected())
+        })?;
+        Ok(settled == 1)
     }
 
     /// The message the provider knows by that wamid.
@@ -238,13 +269,15 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn message_by_provider_id(&mut self, wamid: &str) -> Result<Option<MessageRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE provider_message_id = $1"
-        ))
-        .bind(wamid)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        row.as_ref().map(message_row).transpose()
+        on_tx!(self, c => {
+            let row = sqlx::query(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE provider_message_id = $1"
+            ))
+            .bind(wamid)
+            .fetch_optional(c)
+            .await?;
+            row.as_ref().map(message_row).transpose()
+        })
     }
 
     /// Sets a message's delivery status (the caller checked the transition), with the
@@ -259,7 +292,7 @@ impl StoreTx {
         error: Option<(Option<i64>, &str)>,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
+        on_tx!(self, c => sqlx::query(
             "UPDATE messages SET status = $2, error_code = COALESCE($3, error_code), \
              error_title = COALESCE($4, error_title), updated_at = $5 WHERE id = $1",
         )
@@ -268,8 +301,8 @@ impl StoreTx {
         .bind(error.and_then(|e| e.0))
         .bind(error.map(|e| e.1.to_string()))
         .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -283,15 +316,15 @@ impl StoreTx {
         recipient: &str,
         until: i64,
     ) -> Result<()> {
-        sqlx::query(
+        on_tx!(self, c => sqlx::query(
             "INSERT INTO recipient_holds (account, recipient, until_at) VALUES ($1, $2, $3) \
              ON CONFLICT (account, recipient) DO UPDATE SET until_at = excluded.until_at",
         )
         .bind(account)
         .bind(recipient)
         .bind(until)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }
@@ -306,46 +339,55 @@ impl Store {
     pub async fn claim_messages(
         &self,
         account: &str,
+        owner: &str,
         limit: i64,
         lease_until: i64,
         now: i64,
     ) -> Result<Vec<ClaimedMessage>> {
-        let rows = sqlx::query(
-            "UPDATE messages SET outbox = 'sending', lease_until = $1, attempts = attempts + 1, updated_at = $2 \
-             WHERE id IN ( \
-               SELECT m.id FROM messages m \
-               WHERE m.account = $4 AND m.outbox <> 'done' AND m.next_attempt_at <= $2 \
-                 AND (m.outbox = 'queued' OR m.lease_until < $2) \
-                 AND NOT EXISTS (SELECT 1 FROM account_health a WHERE a.account = m.account AND a.healthy = 0) \
-                 AND NOT EXISTS (SELECT 1 FROM recipient_holds h \
-                                 WHERE h.account = m.account AND h.recipient = m.recipient AND h.until_at > $2) \
-               ORDER BY m.next_attempt_at LIMIT $3) \
-             RETURNING id, invite_id, kind, account, recipient, payload, text, attempts, created_at",
-        )
-        .bind(lease_until)
-        .bind(now)
-        .bind(limit)
-        .bind(account)
-        .fetch_all(&self.write)
-        .await?;
-        let mut claimed = rows
-            .iter()
-            .map(|r| {
-                Ok(ClaimedMessage {
-                    id: r.get("id"),
-                    invite_id: r.get("invite_id"),
-                    kind: message_kind(r.get("kind"))?,
-                    account: r.get("account"),
-                    recipient: r.get("recipient"),
-                    payload: from_json(r.get::<&str, _>("payload"))?,
-                    text: r.get("text"),
-                    attempts: r.get("attempts"),
-                    created_at: r.get("created_at"),
+        const DUE: &str = "SELECT m.id FROM messages m \
+             WHERE m.account = $4 AND m.outbox <> 'done' AND m.next_attempt_at <= $2 \
+               AND (m.outbox = 'queued' OR m.lease_until < $2) \
+               AND NOT EXISTS (SELECT 1 FROM account_health a WHERE a.account = m.account AND a.healthy = FALSE) \
+               AND NOT EXISTS (SELECT 1 FROM recipient_holds h \
+                               WHERE h.account = m.account AND h.recipient = m.recipient AND h.until_at > $2) \
+             ORDER BY m.next_attempt_at LIMIT $3";
+        on_write!(self, c, db => {
+            let due = match db {
+                crate::Backend::Sqlite => DUE.to_owned(),
+                crate::Backend::Postgres => format!("{DUE} FOR UPDATE OF m SKIP LOCKED"),
+            };
+            let sql = format!(
+                "UPDATE messages SET outbox = 'sending', lease_until = $1, lease_owner = $5, \
+                 attempts = attempts + 1, updated_at = $2 WHERE id IN ({due}) \
+                 RETURNING id, invite_id, kind, account, recipient, payload, text, attempts, created_at"
+            );
+            let rows = sqlx::query(&sql)
+                .bind(lease_until)
+                .bind(now)
+                .bind(limit)
+                .bind(account)
+                .bind(owner)
+                .fetch_all(c)
+                .await?;
+            let mut claimed = rows
+                .iter()
+                .map(|r| {
+                    Ok(ClaimedMessage {
+                        id: r.text("id")?,
+                        invite_id: r.text("invite_id")?,
+                        kind: message_kind(&r.text("kind")?)?,
+                        account: r.text("account")?,
+                        recipient: r.text("recipient")?,
+                        payload: from_json(&r.text("payload")?)?,
+                        text: r.text("text")?,
+                        attempts: r.int("attempts")?,
+                        created_at: r.int("created_at")?,
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        claimed.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
-        Ok(claimed)
+                .collect::<Result<Vec<_>>>()?;
+            claimed.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+            Ok(claimed)
+        })
     }
 
     /// The earliest time a queued message of `account` becomes due, if any.
@@ -353,13 +395,15 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn next_message_due(&self, account: &str) -> Result<Option<i64>> {
-        Ok(sqlx::query(
-            "SELECT MIN(next_attempt_at) FROM messages WHERE account = $1 AND outbox = 'queued'",
-        )
-        .bind(account)
-        .fetch_one(&self.read)
-        .await?
-        .get(0))
+        on_read!(self, c => {
+            Ok(sqlx::query(
+                "SELECT MIN(next_attempt_at) FROM messages WHERE account = $1 AND outbox = 'queued'",
+            )
+            .bind(account)
+            .fetch_one(c)
+            .await?
+            .get(0))
+        })
     }
 
     /// Messages not settled yet (queued or being sent).
@@ -367,12 +411,10 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn outbox_depth(&self) -> Result<i64> {
-        Ok(
-            sqlx::query("SELECT COUNT(*) FROM messages WHERE outbox <> 'done'")
-                .fetch_one(&self.read)
-                .await?
-                .get(0),
-        )
+        on_read!(self, c => Ok(sqlx::query("SELECT COUNT(*) FROM messages WHERE outbox <> 'done'")
+            .fetch_one(c)
+            .await?
+            .try_get(0)?))
     }
 
     /// The send history of an invite, oldest first.
@@ -380,35 +422,37 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn invite_messages(&self, invite_id: &str) -> Result<Vec<MessageRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE invite_id = $1 ORDER BY created_at, id"
-        ))
-        .bind(invite_id)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(message_row).collect()
+        on_read!(self, c => {
+            let rows = sqlx::query(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE invite_id = $1 ORDER BY created_at, id"
+            ))
+            .bind(invite_id)
+            .fetch_all(c)
+            .await?;
+            rows.iter().map(message_row).collect()
+        })
     }
 }
 
-fn message_row(r: &sqlx::sqlite::SqliteRow) -> Result<MessageRow> {
-    let status: &str = r.get("status");
+fn message_row(r: &impl Fields) -> Result<MessageRow> {
+    let status = r.text("status")?;
     Ok(MessageRow {
-        id: r.get("id"),
-        invite_id: r.get("invite_id"),
-        kind: message_kind(r.get("kind"))?,
-        account: r.get("account"),
-        recipient: r.get("recipient"),
-        payload: from_json(r.get::<&str, _>("payload"))?,
-        text: r.get("text"),
+        id: r.text("id")?,
+        invite_id: r.text("invite_id")?,
+        kind: message_kind(&r.text("kind")?)?,
+        account: r.text("account")?,
+        recipient: r.text("recipient")?,
+        payload: from_json(&r.text("payload")?)?,
+        text: r.text("text")?,
         status: status
             .parse()
             .map_err(|_| StoreError::UnknownValue(status.to_string()))?,
-        outbox: Outbox::parse(r.get("outbox"))?,
-        provider_message_id: r.get("provider_message_id"),
-        attempts: r.get("attempts"),
-        error_code: r.get("error_code"),
-        error_title: r.get("error_title"),
-        sent_at: r.get("sent_at"),
-        created_at: r.get("created_at"),
+        outbox: Outbox::parse(&r.text("outbox")?)?,
+        provider_message_id: r.opt_text("provider_message_id")?,
+        attempts: r.int("attempts")?,
+        error_code: r.opt_int("error_code")?,
+        error_title: r.opt_text("error_title")?,
+        sent_at: r.opt_int("sent_at")?,
+        created_at: r.int("created_at")?,
     })
 }

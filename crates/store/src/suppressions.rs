@@ -23,14 +23,16 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn is_suppressed(&mut self, phone: &str, account: &str) -> Result<bool> {
-        let row = sqlx::query(
-            "SELECT 1 FROM suppressions WHERE phone = $1 AND (account IS NULL OR account = $2)",
-        )
-        .bind(phone)
-        .bind(account)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        Ok(row.is_some())
+        on_tx!(self, c => {
+            let row = sqlx::query(
+                "SELECT 1 FROM suppressions WHERE phone = $1 AND (account IS NULL OR account = $2)",
+            )
+            .bind(phone)
+            .bind(account)
+            .fetch_optional(c)
+            .await?;
+            Ok(row.is_some())
+        })
     }
 
     /// Suppresses a number (keeps the first record when it is already suppressed).
@@ -38,7 +40,7 @@ impl StoreTx {
     /// # Errors
     /// On database failure.
     pub async fn suppress(&mut self, s: &Suppression) -> Result<()> {
-        sqlx::query(
+        on_tx!(self, c => sqlx::query(
             "INSERT INTO suppressions (phone, reason, account, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (phone) DO NOTHING",
         )
@@ -46,8 +48,8 @@ impl StoreTx {
         .bind(&s.reason)
         .bind(&s.account)
         .bind(s.created_at)
-        .execute(&mut *self.tx)
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }
@@ -59,14 +61,16 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn is_suppressed(&self, phone: &str, account: &str) -> Result<bool> {
-        let row = sqlx::query(
-            "SELECT 1 FROM suppressions WHERE phone = $1 AND (account IS NULL OR account = $2)",
-        )
-        .bind(phone)
-        .bind(account)
-        .fetch_optional(&self.read)
-        .await?;
-        Ok(row.is_some())
+        on_read!(self, c => {
+            let row = sqlx::query(
+                "SELECT 1 FROM suppressions WHERE phone = $1 AND (account IS NULL OR account = $2)",
+            )
+            .bind(phone)
+            .bind(account)
+            .fetch_optional(c)
+            .await?;
+            Ok(row.is_some())
+        })
     }
 
     /// Every suppression, by number.
@@ -74,20 +78,22 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn list_suppressions(&self) -> Result<Vec<Suppression>> {
-        let rows = sqlx::query(
-            "SELECT phone, reason, account, created_at FROM suppressions ORDER BY phone",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| Suppression {
-                phone: r.get("phone"),
-                reason: r.get("reason"),
-                account: r.get("account"),
-                created_at: r.get("created_at"),
-            })
-            .collect())
+        on_read!(self, c => {
+            let rows = sqlx::query(
+                "SELECT phone, reason, account, created_at FROM suppressions ORDER BY phone",
+            )
+            .fetch_all(c)
+            .await?;
+            Ok(rows
+                .iter()
+                .map(|r| Suppression {
+                    phone: r.get("phone"),
+                    reason: r.get("reason"),
+                    account: r.get("account"),
+                    created_at: r.get("created_at"),
+                })
+                .collect())
+        })
     }
 
     /// Removes a suppression; true when there was one.
@@ -95,11 +101,12 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn remove_suppression(&self, phone: &str) -> Result<bool> {
-        Ok(sqlx::query("DELETE FROM suppressions WHERE phone = $1")
+        Ok(
+            on_write!(self, c => sqlx::query("DELETE FROM suppressions WHERE phone = $1")
             .bind(phone)
-            .execute(&self.write)
-            .await?
-            .rows_affected()
-            == 1)
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?
+                == 1,
+        )
     }
 }

@@ -11,13 +11,15 @@ use std::sync::{Arc, RwLock};
 
 use closeloop_domain::config::document::{self, Kind};
 use closeloop_domain::config::{load_document, Config, ConfigError, Loaded, Validation};
-use closeloop_store::{AccountHealth, Store, StoreError};
+use closeloop_domain::rule::Trigger;
+use closeloop_store::{AccountHealth, QueueRules, Store, StoreError};
 use serde_json::Value;
 use time::OffsetDateTime;
 use tokio::sync::{watch, Mutex, MutexGuard};
 
 /// The running config and the document it was loaded from.
 pub(crate) struct LiveConfig {
+    file_document: Value,
     current: RwLock<Arc<Snapshot>>,
     writer: Mutex<()>,
     changes: watch::Sender<u64>,
@@ -30,6 +32,11 @@ pub(crate) struct Snapshot {
     pub(crate) config: Arc<Config>,
     /// The config document (file + API changes).
     pub(crate) document: Value,
+    /// The queue rules of the config, by queue.
+    pub(crate) queue_rules: QueueRules,
+    /// The config's revision in the database (it grows with every API change, made by
+    /// any process); a process whose snapshot is older reloads.
+    pub(crate) revision: i64,
     revisions: HashMap<(Kind, String), i64>,
 }
 
@@ -52,8 +59,10 @@ impl Snapshot {
         let mut revisions = self.revisions.clone();
         revisions.insert((changed.0, changed.1.to_owned()), changed.2);
         Snapshot {
+            queue_rules: queue_rules(&config),
             config: Arc::new(config),
             document,
+            revision: self.revision + 1,
             revisions,
         }
     }
@@ -97,6 +106,72 @@ pub(crate) fn failed_accounts(health: &[AccountHealth]) -> BTreeSet<String> {
         .collect()
 }
 
+/// The file's document with the stored API changes applied over it, loaded.
+async fn load_snapshot(
+    file_document: &Value,
+    store: &Store,
+    now: OffsetDateTime,
+) -> Result<(Snapshot, Vec<ConfigError>), OpenError> {
+    let mut value = file_document.clone();
+    let mut revisions = HashMap::new();
+    let mut revision = 0;
+    for change in store.config_changes().await? {
+        revision += change.revision;
+        let Some(kind) = Kind::from_key(&change.kind) else {
+            tracing::warn!(kind = %change.kind, id = %change.id, "ignoring a stored change of an unknown kind");
+            continue;
+        };
+        let body = change
+            .body
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|error| OpenError::Corrupt {
+                kind: change.kind.clone(),
+                id: change.id.clone(),
+                error,
+            })?;
+        document::apply(&mut value, kind, &change.id, body);
+        revisions.insert((kind, change.id), change.revision);
+    }
+    let failed = failed_accounts(&store.account_health().await?);
+    let Loaded {
+        config, warnings, ..
+    } = load_document(
+        &value,
+        now,
+        &Validation::Live {
+            checked_rule: None,
+            failed_accounts: &failed,
+        },
+    )
+    .map_err(OpenError::Invalid)?;
+    let snapshot = Snapshot {
+        queue_rules: queue_rules(&config),
+        config: Arc::new(config),
+        document: value,
+        revision,
+        revisions,
+    };
+    Ok((snapshot, warnings))
+}
+
+/// The queue rules of a config, by queue.
+fn queue_rules(config: &Config) -> QueueRules {
+    let mut rules = QueueRules::new();
+    for rule in &config.rules {
+        if let Trigger::Queue { queue, every } = &rule.on {
+            let every_ms =
+                i64::try_from(every.as_secs().saturating_mul(1000)).unwrap_or(i64::MAX / 4);
+            rules
+                .entry(queue.clone())
+                .or_default()
+                .push((rule.id.clone(), every_ms.max(1)));
+        }
+    }
+    rules
+}
+
 impl LiveConfig {
     /// Applies the stored API changes over the file's document and loads the result.
     ///
@@ -107,48 +182,34 @@ impl LiveConfig {
         store: &Store,
         now: OffsetDateTime,
     ) -> Result<(LiveConfig, Vec<ConfigError>), OpenError> {
-        let mut value = file_document;
-        let mut revisions = HashMap::new();
-        for change in store.config_changes().await? {
-            let Some(kind) = Kind::from_key(&change.kind) else {
-                tracing::warn!(kind = %change.kind, id = %change.id, "ignoring a stored change of an unknown kind");
-                continue;
-            };
-            let body = change
-                .body
-                .as_deref()
-                .map(serde_json::from_str)
-                .transpose()
-                .map_err(|error| OpenError::Corrupt {
-                    kind: change.kind.clone(),
-                    id: change.id.clone(),
-                    error,
-                })?;
-            document::apply(&mut value, kind, &change.id, body);
-            revisions.insert((kind, change.id), change.revision);
-        }
-        let failed = failed_accounts(&store.account_health().await?);
-        let Loaded {
-            config, warnings, ..
-        } = load_document(
-            &value,
-            now,
-            &Validation::Live {
-                checked_rule: None,
-                failed_accounts: &failed,
-            },
-        )
-        .map_err(OpenError::Invalid)?;
+        let (snapshot, warnings) = load_snapshot(&file_document, store, now).await?;
         let live = LiveConfig {
-            current: RwLock::new(Arc::new(Snapshot {
-                config: Arc::new(config),
-                document: value,
-                revisions,
-            })),
+            file_document,
+            current: RwLock::new(Arc::new(snapshot)),
             writer: Mutex::new(()),
             changes: watch::channel(0).0,
         };
         Ok((live, warnings))
+    }
+
+    /// Loads the config again when the database's revision is not the one in force
+    /// (another process changed it), and puts it in force. Returns whether it did.
+    ///
+    /// # Errors
+    /// When the database fails or the merged document does not load (the config in force
+    /// stays).
+    pub(crate) async fn refresh(
+        &self,
+        store: &Store,
+        revision: i64,
+        now: OffsetDateTime,
+    ) -> Result<bool, OpenError> {
+        if revision == self.snapshot().revision {
+            return Ok(false);
+        }
+        let (snapshot, _) = load_snapshot(&self.file_document, store, now).await?;
+        self.replace(snapshot);
+        Ok(true)
     }
 
     /// The config in force now.

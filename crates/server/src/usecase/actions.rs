@@ -242,15 +242,12 @@ pub(crate) async fn trigger_invitation(
             }
         }
     }
-    match tx.insert_invite(&invite).await {
-        Err(e) if e.is_unique_violation() => {
-            return Ok(ActionTrace::new(
-                INVITATION,
-                Outcome::Skipped,
-                Some("already_invited"),
-            ));
-        }
-        other => other?,
+    if !tx.insert_invite(&invite).await? {
+        return Ok(ActionTrace::new(
+            INVITATION,
+            Outcome::Skipped,
+            Some("already_invited"),
+        ));
     }
     svc.metrics
         .invites_created
@@ -608,6 +605,7 @@ pub(crate) async fn queue_test(
         settings: serde_json::to_value(&settings).map_err(StoreError::Encode)?,
         now,
     };
+    // A test invite is never once-per-case, so it is always written.
     tx.insert_invite(&invite).await?;
     let target = MessageTarget {
         invite_id: &invite.id,

@@ -376,6 +376,42 @@ fn invalid(errors: Vec<ConfigError>, kind: Kind, index: Option<usize>) -> ApiErr
     error.with_details(details)
 }
 
+/// The advisory lock that serializes config writers across processes.
+const CONFIG_LOCK: &str = "closeloop:config";
+
+/// Loads the config again when another process changed it (its revision in the database
+/// is not the one in force), reconciles the queue-rule schedule when the rules changed,
+/// and wakes the send loops (accounts may have been added or changed). Returns whether
+/// the config changed.
+///
+/// # Errors
+/// When the database fails or the stored changes no longer load with the file.
+pub(crate) async fn refresh(ctx: &Context) -> Result<bool, ApiError> {
+    let before = ctx.live.snapshot();
+    let in_database = ctx.store.config_revision().await?;
+    let now = ctx.clock.now();
+    if !ctx
+        .live
+        .refresh(&ctx.store, in_database, now)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        return Ok(false);
+    }
+    let after = ctx.live.snapshot();
+    if before.queue_rules != after.queue_rules {
+        ctx.store
+            .set_queue_rules(&after.queue_rules, ctx.clock.now_ms())
+            .await?;
+    }
+    ctx.wake_dispatch.notify_waiters();
+    tracing::info!(
+        revision = after.revision,
+        "config changed by another process; in force here"
+    );
+    Ok(true)
+}
+
 /// Builds an object's new version from its stored one.
 pub(crate) type Update<'a> = Box<dyn FnOnce(&Value) -> Result<Value, ApiError> + Send + 'a>;
 
@@ -408,6 +444,17 @@ pub(crate) async fn write(
     effects: &[Effect],
 ) -> Result<Written, ApiError> {
     let _writer = state.live.write_lock().await;
+    let before = state.live.snapshot();
+    // Writers of the config are serialized across processes; a change another process
+    // stored since this one last looked is loaded first, so none is built on or lost.
+    let mut tx = state.store.begin().await?;
+    tx.lock(&[CONFIG_LOCK]).await?;
+    let in_database = tx.config_revision().await?;
+    state
+        .live
+        .refresh(&state.store, in_database, state.clock.now())
+        .await
+        .map_err(ApiError::internal)?;
     let snapshot = state.live.snapshot();
     let existing = document::find(&snapshot.document, kind, id).map(|(_, v)| v);
     let current_tag = existing.map(|v| etag(snapshot.revision(kind, id), v));
@@ -450,7 +497,6 @@ pub(crate) async fn write(
 
     let now = state.clock.now_ms();
     let stored = item.as_ref().map(Value::to_string);
-    let mut tx = state.store.begin().await?;
     let revision = tx
         .record_config_change(kind.key(), id, stored.as_deref(), now, caller.user_id())
         .await?;
@@ -459,9 +505,8 @@ pub(crate) async fn write(
     }
     tx.commit().await?;
 
-    let queue_rules_before = crate::usecase::schedule::queue_rules(&snapshot.config);
     let next = snapshot.next(loaded.config, doc, (kind, id, revision));
-    let queue_rules_after = crate::usecase::schedule::queue_rules(&next.config);
+    let queue_rules_changed = before.queue_rules != next.queue_rules;
     let (body, tag) = match &item {
         Some(v) => (
             representation(state, &next, kind, v, &health),
@@ -470,8 +515,9 @@ pub(crate) async fn write(
         None => (Value::Null, String::new()),
     };
     state.live.replace(next);
-    if queue_rules_before != queue_rules_after {
-        state.store.set_queue_rules(queue_rules_after, now).await?;
+    if queue_rules_changed {
+        let rules = state.live.snapshot().queue_rules.clone();
+        state.store.set_queue_rules(&rules, now).await?;
     }
     state.wake_dispatch.notify_waiters();
     tracing::info!(kind = kind.key(), %id, revision, deleted = item.is_none(), "config changed through the API");

@@ -40,6 +40,8 @@ pub(crate) async fn process_batch(state: &Context, instance: &str) -> Result<usi
         return Ok(0);
     }
     let mut tx = state.store.begin().await?;
+    let cases: Vec<&str> = events.iter().map(|e| e.case_id.as_str()).collect();
+    tx.lock(&cases).await?;
     let mut queued = false;
     let mut cascaded = false;
     for event in &events {
@@ -158,6 +160,7 @@ async fn process_event(
                     EventKind::CaseUpdated,
                     event.depth + 1,
                     new_id("evt"),
+                    &state.live.snapshot().queue_rules,
                     now,
                 )
                 .await?;

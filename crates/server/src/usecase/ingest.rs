@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use closeloop_domain::case::Case;
 use closeloop_domain::condition::EventKind;
-use closeloop_store::{CaseChange, CaseUpdate, StoreError, StoreTx, StoredAnswer};
+use closeloop_store::{CaseChange, CaseUpdate, QueueRules, StoreError, StoreTx, StoredAnswer};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -126,9 +126,18 @@ pub(crate) async fn run(
     }
 }
 
+/// A transaction that holds the write locks of these cases.
+async fn begin_locked(state: &Context, ids: &[&str]) -> Result<StoreTx, StoreError> {
+    let mut tx = state.store.begin().await?;
+    tx.lock(ids).await?;
+    Ok(tx)
+}
+
 async fn write_group(state: &Context, jobs: Vec<Job>) {
     let now = state.clock.now_ms();
-    let mut tx = match state.store.begin().await {
+    let snapshot = state.live.snapshot();
+    let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+    let mut tx = match begin_locked(state, &ids).await {
         Ok(tx) => tx,
         Err(e) => {
             let error = ApiError::internal(&e);
@@ -141,7 +150,12 @@ async fn write_group(state: &Context, jobs: Vec<Job>) {
     let mut results = Vec::with_capacity(jobs.len());
     let mut changed = false;
     for job in jobs {
-        let result = apply_in_savepoint(&mut tx, job.id, job.key, job.make, now).await;
+        let update = Update {
+            id: job.id,
+            key: job.key,
+            make: job.make,
+        };
+        let result = apply_in_savepoint(&mut tx, update, &snapshot.queue_rules, now).await;
         if let Ok(answer) = &result {
             changed |= answer.changed && !answer.replayed;
         }
@@ -162,15 +176,21 @@ async fn write_group(state: &Context, jobs: Vec<Job>) {
     }
 }
 
-async fn apply_in_savepoint(
-    tx: &mut StoreTx,
+/// One case update as it was submitted.
+struct Update {
     id: String,
     key: Option<String>,
     make: MakeCase,
+}
+
+async fn apply_in_savepoint(
+    tx: &mut StoreTx,
+    update: Update,
+    rules: &QueueRules,
     now: i64,
 ) -> Result<Answer, ApiError> {
     tx.savepoint().await?;
-    match apply(tx, &id, key.as_deref(), make, now).await {
+    match apply(tx, update, rules, now).await {
         Ok(answer) => {
             tx.release_savepoint().await?;
             Ok(answer)
@@ -189,11 +209,12 @@ async fn apply_in_savepoint(
 /// The update's own error (4xx) or a database failure (500).
 async fn apply(
     tx: &mut StoreTx,
-    id: &str,
-    key: Option<&str>,
-    make: MakeCase,
+    update: Update,
+    rules: &QueueRules,
     now: i64,
 ) -> Result<Answer, ApiError> {
+    let Update { id, key, make } = update;
+    let (id, key) = (id.as_str(), key.as_deref());
     if let Some(key) = key {
         if let Some(stored) = tx.idempotent_answer(key, now).await? {
             return Ok(Answer {
@@ -212,6 +233,7 @@ async fn apply(
             EventKind::CaseUpdated,
             0,
             new_id("evt"),
+            rules,
             now,
         )
         .await?;
@@ -288,7 +310,8 @@ pub(crate) async fn apply_batch(
         .iter()
         .filter_map(|(_, case)| case.as_ref().ok().map(|(c, _)| c.id.as_str()))
         .collect();
-    let mut tx = ctx.store.begin().await?;
+    let mut tx = begin_locked(ctx, &ids).await?;
+    let snapshot = ctx.live.snapshot();
     let mut current = tx.cases(&ids).await?;
     let mut updates = Vec::new();
     let mut outcome = BatchOutcome {
@@ -328,7 +351,8 @@ pub(crate) async fn apply_batch(
         body["status"] = json!(if changed { CHANGED } else { UNCHANGED });
         outcome.results.push(body);
     }
-    tx.write_case_updates(&updates, now).await?;
+    tx.write_case_updates(&updates, &snapshot.queue_rules, now)
+        .await?;
     tx.commit().await?;
     if !updates.is_empty() {
         ctx.wake_events.notify_one();

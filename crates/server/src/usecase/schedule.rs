@@ -3,9 +3,7 @@
 //! than `partial_after` (or past their link's expiry) turned `partially_completed`
 //! (SPEC §1.2), each a `survey_updated` event.
 
-use closeloop_domain::config::Config;
-use closeloop_domain::rule::Trigger;
-use closeloop_store::{QueueRules, StoreError};
+use closeloop_store::StoreError;
 
 use crate::runtime::ids::new_id;
 use crate::usecase::status;
@@ -13,22 +11,6 @@ use crate::usecase::Context;
 
 /// Most due items taken per transaction.
 pub(crate) const BATCH: i64 = 500;
-
-/// The queue rules of the config, by queue.
-pub(crate) fn queue_rules(config: &Config) -> QueueRules {
-    let mut rules = QueueRules::new();
-    for rule in &config.rules {
-        if let Trigger::Queue { queue, every } = &rule.on {
-            let every_ms =
-                i64::try_from(every.as_secs().saturating_mul(1000)).unwrap_or(i64::MAX / 4);
-            rules
-                .entry(queue.clone())
-                .or_default()
-                .push((rule.id.clone(), every_ms.max(1)));
-        }
-    }
-    rules
-}
 
 /// One round of due work; true when a batch was full (more may be due right now).
 ///

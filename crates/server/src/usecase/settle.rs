@@ -19,12 +19,13 @@ use crate::usecase::Context;
 pub(crate) async fn settle(
     ctx: &Context,
     message: &ClaimedMessage,
+    lease_owner: &str,
     result: &SendResult,
     class: Option<ErrorClass>,
 ) -> Result<(), StoreError> {
     let now = ctx.clock.now_ms();
     let mut tx = ctx.store.begin().await?;
-    if !settle_message(&mut tx, &message.id, result, now).await? {
+    if !settle_message(&mut tx, &message.id, lease_owner, result, now).await? {
         return Ok(());
     }
     let invite = tx.invite(&message.invite_id).await?;

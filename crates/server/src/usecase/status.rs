@@ -98,17 +98,18 @@ pub(crate) async fn change_message_status(
 }
 
 /// Records the outcome of a send attempt on its message (outbox state and status).
-/// Returns false when the message is no longer ours to settle (a stale lease).
+/// Returns false when the message is no longer leased to `owner` (a stale lease).
 ///
 /// # Errors
 /// On database failure.
 pub(crate) async fn settle_message(
     tx: &mut StoreTx,
     message_id: &str,
+    owner: &str,
     result: &SendResult,
     now: i64,
 ) -> Result<bool, StoreError> {
-    tx.settle_message(message_id, result, now).await
+    tx.settle_message(message_id, owner, result, now).await
 }
 
 /// The first view of a survey page: the invite is `opened` and the response

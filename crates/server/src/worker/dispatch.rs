@@ -138,10 +138,13 @@ async fn dispatch_round(state: &State, account: &Account) -> Result<usize, Store
     let batch = i64::from(account.messages_per_second).clamp(1, MAX_BATCH);
     let now = state.ctx.clock.now_ms();
     let lease_until = now + batch * interval / 1000 + LEASE_SLACK_MS;
+    // A fresh owner per claim: a send whose lease expired and was claimed again (here or
+    // in another process) can no longer be settled by the first claim.
+    let lease = new_id("lease");
     let claimed = state
         .ctx
         .store
-        .claim_messages(&account.id, batch, lease_until, now)
+        .claim_messages(&account.id, &lease, batch, lease_until, now)
         .await?;
     if claimed.is_empty() {
         return Ok(0);
@@ -161,10 +164,11 @@ async fn dispatch_round(state: &State, account: &Account) -> Result<usize, Store
     for (i, message) in claimed.into_iter().enumerate() {
         let state = state.clone();
         let account = account.clone();
+        let lease = lease.clone();
         let slot = first_slot + i as i64 * interval;
         sends.spawn(async move {
             state.ctx.clock.sleep_until_us(slot).await;
-            if let Err(e) = send_one(&state, &account, message).await {
+            if let Err(e) = send_one(&state, &account, message, &lease).await {
                 tracing::error!(error = %e, "could not record a send result; the lease will expire and it is retried");
             }
         });
@@ -178,6 +182,7 @@ async fn send_one(
     state: &State,
     account: &Account,
     message: ClaimedMessage,
+    lease: &str,
 ) -> Result<(), StoreError> {
     if state
         .ctx
@@ -189,7 +194,7 @@ async fn send_one(
             code: None,
             title: "recipient is suppressed; not sent".into(),
         };
-        return settle(&state.ctx, &message, &result, None).await;
+        return settle(&state.ctx, &message, lease, &result, None).await;
     }
     let outcome = match serde_json::from_value::<SendRequest>(message.payload.clone()) {
         Ok(request) => {
@@ -237,7 +242,7 @@ async fn send_one(
             )
         }
     };
-    settle(&state.ctx, &message, &result, class).await
+    settle(&state.ctx, &message, lease, &result, class).await
 }
 
 async fn provider_send(

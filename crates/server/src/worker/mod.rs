@@ -1,9 +1,10 @@
 //! The background transports: the event processor (rules), the dispatcher (WhatsApp
-//! sends) and the scheduler (time-driven work). Each loop claims its work from the
+//! sends), the scheduler (time-driven work) and the config watcher. Each loop claims its work from the
 //! database with a lease, so several processes can share one database and a dead
 //! worker's work is picked up again; what a unit of work does is an operation in
 //! `usecase`.
 
+pub(crate) mod config;
 pub(crate) mod dispatch;
 pub(crate) mod events;
 pub(crate) mod schedule;
@@ -39,7 +40,8 @@ impl Workers {
                 stop.clone(),
             )),
             tokio::spawn(dispatch::run(Arc::new(self.dispatch), stop.clone())),
-            tokio::spawn(schedule::run(self.ctx, stop.clone())),
+            tokio::spawn(schedule::run(self.ctx.clone(), stop.clone())),
+            tokio::spawn(config::run(self.ctx, stop.clone())),
         ]
     }
 }

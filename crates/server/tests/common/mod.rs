@@ -1,5 +1,6 @@
-//! The integration-test harness: the real service on a random port with a fresh SQLite
-//! file, talking to the Cloud API mock over real HTTP. Background work is awaited by
+//! The integration-test harness: the real service on a random port with a fresh database
+//! (a SQLite file, or a PostgreSQL database when `CLOSELOOP_TEST_POSTGRES` names a
+//! server), talking to the Cloud API mock over real HTTP. Background work is awaited by
 //! polling observable state with a deadline, never by fixed sleeps.
 
 #![allow(dead_code)]
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use closeloop::app::Clock;
 use closeloop::app::{self, Running, StartOptions};
+pub use closeloop_testdb::TestDatabase;
 use closeloop_wamock::{MockAccount, MockCloud, MockConfig, TemplateDef};
 use serde_json::{json, Value};
 
@@ -194,8 +196,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     running: Option<Running>,
     document: Value,
-    database_url: String,
-    _dir: tempfile::TempDir,
+    pub database: TestDatabase,
 }
 
 /// Starts the service with the default options.
@@ -210,9 +211,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let loaded =
         closeloop_domain::config::load_str(&yaml, &test_env, time::OffsetDateTime::now_utc())
             .unwrap_or_else(|e| panic!("test config invalid: {e:?}"));
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let running = start_service(loaded.document.clone(), &database_url).await;
+    let database = TestDatabase::fresh().await;
+    let running = start_service(loaded.document.clone(), database.url()).await;
     let url = running.url();
     mock.set_webhook_url(&format!("{url}/webhooks/whatsapp"));
     TestApp {
@@ -221,8 +221,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         http: reqwest::Client::new(),
         running: Some(running),
         document: loaded.document,
-        database_url,
-        _dir: dir,
+        database,
     }
 }
 
@@ -338,7 +337,7 @@ impl TestApp {
         if let Some(running) = self.running.take() {
             running.stop().await;
         }
-        let running = start_service(self.document.clone(), &self.database_url).await;
+        let running = start_service(self.document.clone(), self.database.url()).await;
         self.url = running.url();
         self.mock
             .set_webhook_url(&format!("{}/webhooks/whatsapp", self.url));
@@ -349,6 +348,7 @@ impl TestApp {
         if let Some(running) = self.running.take() {
             running.stop().await;
         }
+        self.database.remove().await;
     }
 }
 
