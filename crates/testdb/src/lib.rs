@@ -5,7 +5,7 @@
 //! that server instead, so the same suite runs on both backends. Tests that only make
 //! sense on PostgreSQL ask [`postgres_server`] and are skipped, saying why, without it.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use sqlx::{Connection, PgConnection};
 
@@ -16,6 +16,7 @@ pub const POSTGRES_ENV: &str = "CLOSELOOP_TEST_POSTGRES";
 pub const HOW_TO_RUN_ON_POSTGRES: &str = "set CLOSELOOP_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432 (a PostgreSQL 15 server where that user may create databases) to run it";
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
+static SWEPT: AtomicBool = AtomicBool::new(false);
 
 /// The PostgreSQL server the run names, without a trailing slash or database.
 pub fn postgres_server() -> Option<String> {
@@ -73,6 +74,9 @@ impl TestDatabase {
             NEXT.fetch_add(1, Ordering::SeqCst)
         );
         let mut admin = admin(server).await;
+        if !SWEPT.swap(true, Ordering::SeqCst) {
+            sweep_leftovers(&mut admin).await;
+        }
         sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
             .execute(&mut admin)
             .await
@@ -110,6 +114,26 @@ impl TestDatabase {
             .execute(&mut admin)
             .await;
         let _ = admin.close().await;
+    }
+}
+
+/// Drops the databases earlier test processes left behind (a test that failed before
+/// removing its database): those whose process is gone.
+async fn sweep_leftovers(admin: &mut PgConnection) {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'closeloop\\_test\\_%'",
+    )
+    .fetch_all(&mut *admin)
+    .await
+    .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(2).unwrap_or_default();
+        let alive = std::path::Path::new("/proc").join(pid).exists();
+        if !alive && pid.chars().all(|c| c.is_ascii_digit()) {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut *admin)
+                .await;
+        }
     }
 }
 
