@@ -228,6 +228,10 @@ pub(crate) async fn trigger_invitation(
             invite.reason = Some("suppressed".into());
         } else if let Some(window) = distribution.quarantine {
             let since = now - i64::try_from(window.as_secs() * 1000).unwrap_or(i64::MAX / 2);
+            // Two processes inviting one number for two cases at once: the second waits
+            // here for the first's invite, so the quarantine sees it.
+            let key = format!("quarantine:{}:{}", distribution.id, phone.as_str());
+            tx.lock(&[&key]).await?;
             if tx
                 .invited_since(phone.as_str(), &distribution.id, since)
                 .await?
