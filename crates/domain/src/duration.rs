@@ -85,7 +85,7 @@ impl Duration {
     }
 
     /// A duration of `secs` seconds.
-    pub fn from_secs(secs: u64) -> Duration {
+    pub const fn from_secs(secs: u64) -> Duration {
         Duration(std::time::Duration::from_secs(secs))
     }
 

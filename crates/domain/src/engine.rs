@@ -263,6 +263,7 @@ mod tests {
         let queue = Trigger::Queue {
             queue: "q".into(),
             every: Duration::from_secs(900),
+            runs_for: crate::rule::DEFAULT_QUEUE_RULE_FOR,
         };
         let rules = vec![
             rule(

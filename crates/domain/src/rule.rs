@@ -4,17 +4,23 @@ use crate::action::ThenElement;
 use crate::condition::{Condition, EventKind};
 use crate::duration::Duration;
 
+/// How long a queue rule keeps evaluating a case that stays in its queue, when the rule
+/// does not say (`for`, SPEC §3).
+pub const DEFAULT_QUEUE_RULE_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
+
 /// When a rule is evaluated.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Trigger {
     /// On every case event except scheduled runs (`on: case_update`).
     CaseUpdate,
-    /// Periodically over the cases in a queue (`on: {queue: Q, every: 15m}`).
+    /// Periodically over the cases in a queue (`on: {queue: Q, every: 15m, for: 7d}`).
     Queue {
         /// The queue whose cases are evaluated.
         queue: String,
         /// How often.
         every: Duration,
+        /// How long a case is evaluated after it entered the queue (`for`, default 30d).
+        runs_for: Duration,
     },
 }
 
@@ -52,6 +58,7 @@ mod tests {
         let queue = Trigger::Queue {
             queue: "q".into(),
             every: Duration::from_secs(900),
+            runs_for: DEFAULT_QUEUE_RULE_FOR,
         };
         for kind in EventKind::ALL {
             let scheduled = kind == EventKind::Scheduled;

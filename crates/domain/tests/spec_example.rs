@@ -233,7 +233,8 @@ fn rules() {
         r2.on,
         Trigger::Queue {
             queue: "survey-sent".into(),
-            every: Duration::parse("15m").unwrap()
+            every: Duration::parse("15m").unwrap(),
+            runs_for: closeloop_domain::rule::DEFAULT_QUEUE_RULE_FOR,
         }
     );
     let names = |l: &[&str]| Some(l.iter().map(|s| s.to_string()).collect::<Vec<_>>());

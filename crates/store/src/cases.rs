@@ -125,6 +125,7 @@ impl StoreTx {
     ///
     /// # Errors
     /// On database failure.
+    #[allow(clippy::too_many_arguments)]
     pub async fn write_case(
         &mut self,
         before: Option<&StoredCase>,

@@ -109,7 +109,7 @@ pub(crate) use fields::Fields;
 pub use idempotency::StoredAnswer;
 pub use invites::{InviteFilter, InviteRow, NewInvite};
 pub use messages::{ClaimedMessage, MessageRow, NewMessage, Outbox, SendResult};
-pub use schedule::QueueRules;
+pub use schedule::{CaseSchedule, QueueRule, QueueRules};
 pub use suppressions::Suppression;
 
 /// Result type of every store operation.

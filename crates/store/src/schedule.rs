@@ -9,10 +9,38 @@ use closeloop_domain::condition::EventKind;
 use sqlx::Row;
 
 use crate::events::NewEvent;
-use crate::{Result, Store, StoreTx};
+use crate::{Backend, Fields, Result, Store, StoreTx};
 
-/// Queue rules by queue: `(rule id, period in ms)`.
-pub type QueueRules = HashMap<String, Vec<(String, i64)>>;
+/// A queue rule as the schedule needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueRule {
+    /// The rule id.
+    pub id: String,
+    /// How often it runs on a case, in ms (`every`).
+    pub every_ms: i64,
+    /// How long after a case entered the queue it stops running on it, in ms (`for`).
+    pub for_ms: i64,
+}
+
+/// Queue rules by queue.
+pub type QueueRules = HashMap<String, Vec<QueueRule>>;
+
+/// The schedule of one queue rule on one case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseSchedule {
+    /// The rule id.
+    pub rule_id: String,
+    /// The next run (unix ms).
+    pub due_at: i64,
+    /// When the rule stops running on the case (unix ms).
+    pub ends_at: i64,
+    /// Runs that matched nothing and changed nothing since the last stored event.
+    pub skipped_runs: i64,
+    /// The last run (unix ms), stored or skipped.
+    pub last_run_at: Option<i64>,
+    /// What the last run did, in a word.
+    pub last_outcome: Option<String>,
+}
 
 impl Store {
     /// Reconciles the schedule with the queue rules in force and the cases already in
@@ -23,11 +51,7 @@ impl Store {
     /// On database failure.
     pub async fn set_queue_rules(&self, rules: &QueueRules, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        let known: Vec<&str> = rules
-            .values()
-            .flatten()
-            .map(|(id, _)| id.as_str())
-            .collect();
+        let known: Vec<&str> = rules.values().flatten().map(|r| r.id.as_str()).collect();
         let existing: Vec<String> = on_tx!(tx, c => {
             sqlx::query("SELECT DISTINCT rule_id FROM queue_schedule")
                 .fetch_all(c)
@@ -44,25 +68,27 @@ impl Store {
                 .map(|r| r.rows_affected()))?;
         }
         for (queue, queue_rules) in rules {
-            for (rule_id, every_ms) in queue_rules {
+            for rule in queue_rules {
                 on_tx!(tx, c => {
                     sqlx::query(
                         "DELETE FROM queue_schedule WHERE rule_id = $1 AND case_id NOT IN \
                          (SELECT id FROM cases WHERE queue = $2)",
                     )
-                    .bind(rule_id)
+                    .bind(&rule.id)
                     .bind(queue)
                     .execute(&mut *c)
                     .await?;
                     sqlx::query(
-                        "INSERT INTO queue_schedule (rule_id, case_id, due_at, every_ms) \
-                         SELECT $1, id, $3 + $4, $4 FROM cases WHERE queue = $2 \
-                         ON CONFLICT (rule_id, case_id) DO UPDATE SET every_ms = excluded.every_ms",
+                        "INSERT INTO queue_schedule (rule_id, case_id, due_at, every_ms, entered_at, for_ms) \
+                         SELECT $1, id, $3 + $4, $4, $3, $5 FROM cases WHERE queue = $2 \
+                         ON CONFLICT (rule_id, case_id) DO UPDATE SET every_ms = excluded.every_ms, \
+                         for_ms = excluded.for_ms",
                     )
-                    .bind(rule_id)
+                    .bind(&rule.id)
                     .bind(queue)
                     .bind(now)
-                    .bind(every_ms)
+                    .bind(rule.every_ms)
+                    .bind(rule.for_ms)
                     .execute(c)
                     .await
                     .map(|r| r.rows_affected())
@@ -111,29 +137,27 @@ impl StoreTx {
                 query.execute(c).await.map(|r| r.rows_affected())
             })?;
         }
-        let rows: Vec<(&str, &str, i64)> = cases
+        let rows: Vec<(&QueueRule, &str)> = cases
             .iter()
             .filter_map(|(case_id, queue)| Some((*case_id, rules.get((*queue)?)?)))
-            .flat_map(|(case_id, rules)| {
-                rules
-                    .iter()
-                    .map(move |(rule_id, every_ms)| (rule_id.as_str(), case_id, *every_ms))
-            })
+            .flat_map(|(case_id, rules)| rules.iter().map(move |rule| (rule, case_id)))
             .collect();
         for chunk in rows.chunks(crate::MAX_ROWS_PER_STATEMENT) {
             on_tx!(self, c, db => {
                 let sql = format!(
-                    "INSERT INTO queue_schedule (rule_id, case_id, due_at, every_ms) VALUES {} \
-                     ON CONFLICT (rule_id, case_id) DO NOTHING",
-                    db.placeholders(chunk.len(), 4, 1)
+                    "INSERT INTO queue_schedule (rule_id, case_id, due_at, every_ms, entered_at, for_ms) \
+                     VALUES {} ON CONFLICT (rule_id, case_id) DO NOTHING",
+                    db.placeholders(chunk.len(), 6, 1)
                 );
                 let mut query = sqlx::query(&sql);
-                for (rule_id, case_id, every_ms) in chunk {
+                for (rule, case_id) in chunk {
                     query = query
-                        .bind(rule_id)
+                        .bind(&rule.id)
                         .bind(*case_id)
-                        .bind(now + every_ms)
-                        .bind(every_ms);
+                        .bind(now + rule.every_ms)
+                        .bind(rule.every_ms)
+                        .bind(now)
+                        .bind(rule.for_ms);
                 }
                 query.execute(c).await.map(|r| r.rows_affected())
             })?;
@@ -154,18 +178,31 @@ impl StoreTx {
         new_id: &(dyn Fn() -> String + Sync),
     ) -> Result<usize> {
         let due: Vec<(String, String)> = on_tx!(self, c, db => {
-            let sql = db.pick(
+            // A case in the queue longer than the rule's `for` leaves its schedule when
+            // its next run falls due.
+            let ended = "SELECT rule_id, case_id FROM queue_schedule \
+                 WHERE due_at <= $1 AND entered_at + for_ms <= $1 ORDER BY due_at LIMIT $2";
+            let due = "SELECT rule_id, case_id FROM queue_schedule \
+                 WHERE due_at <= $1 AND (entered_at IS NULL OR entered_at + for_ms > $1) \
+                 ORDER BY due_at LIMIT $2";
+            let (ended, due) = match db {
+                Backend::Sqlite => (ended.to_owned(), due.to_owned()),
+                Backend::Postgres => (
+                    format!("{ended} FOR UPDATE SKIP LOCKED"),
+                    format!("{due} FOR UPDATE SKIP LOCKED"),
+                ),
+            };
+            sqlx::query(&format!(
+                "DELETE FROM queue_schedule WHERE (rule_id, case_id) IN ({ended})"
+            ))
+            .bind(now)
+            .bind(limit)
+            .execute(&mut *c)
+            .await?;
+            sqlx::query(&format!(
                 "UPDATE queue_schedule SET due_at = $1 + every_ms \
-                 WHERE (rule_id, case_id) IN (SELECT rule_id, case_id FROM queue_schedule \
-                                              WHERE due_at <= $1 ORDER BY due_at LIMIT $2) \
-                 RETURNING rule_id, case_id",
-                "UPDATE queue_schedule SET due_at = $1 + every_ms \
-                 WHERE (rule_id, case_id) IN (SELECT rule_id, case_id FROM queue_schedule \
-                                              WHERE due_at <= $1 ORDER BY due_at LIMIT $2 \
-                                              FOR UPDATE SKIP LOCKED) \
-                 RETURNING rule_id, case_id",
-            );
-            sqlx::query(sql)
+                 WHERE (rule_id, case_id) IN ({due}) RETURNING rule_id, case_id"
+            ))
                 .bind(now)
                 .bind(limit)
                 .fetch_all(c)
@@ -195,5 +232,107 @@ impl StoreTx {
             emitted += 1;
         }
         Ok(emitted)
+    }
+}
+
+impl StoreTx {
+    /// Records a scheduled run that matched nothing and changed nothing: its event (still
+    /// leased to `owner`) is removed instead of kept, and the schedule row counts the run.
+    /// Returns false when the event was not ours any more.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn skip_scheduled_run(
+        &mut self,
+        seq: i64,
+        owner: &str,
+        rule_id: &str,
+        case_id: &str,
+        outcome: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let removed = on_tx!(self, c => {
+            sqlx::query("DELETE FROM events WHERE seq = $1 AND lease_owner = $2 AND done_at IS NULL")
+                .bind(seq)
+                .bind(owner)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        if removed != 1 {
+            return Ok(false);
+        }
+        on_tx!(self, c => {
+            sqlx::query(
+                "UPDATE queue_schedule SET skipped_runs = skipped_runs + 1, last_run_at = $3, \
+                 last_outcome = $4 WHERE rule_id = $1 AND case_id = $2",
+            )
+            .bind(rule_id)
+            .bind(case_id)
+            .bind(now)
+            .bind(outcome)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(true)
+    }
+
+    /// Records a scheduled run that was stored as an event: the count of skipped runs
+    /// starts again.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn stored_scheduled_run(
+        &mut self,
+        rule_id: &str,
+        case_id: &str,
+        outcome: &str,
+        now: i64,
+    ) -> Result<()> {
+        on_tx!(self, c => {
+            sqlx::query(
+                "UPDATE queue_schedule SET skipped_runs = 0, last_run_at = $3, last_outcome = $4 \
+                 WHERE rule_id = $1 AND case_id = $2",
+            )
+            .bind(rule_id)
+            .bind(case_id)
+            .bind(now)
+            .bind(outcome)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The queue-rule schedules of a case, by rule id.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn case_schedules(&self, case_id: &str) -> Result<Vec<CaseSchedule>> {
+        on_read!(self, c => {
+            let rows = sqlx::query(
+                "SELECT rule_id, due_at, COALESCE(entered_at, 0) + for_ms AS ends_at, skipped_runs, \
+                 last_run_at, last_outcome FROM queue_schedule WHERE case_id = $1 ORDER BY rule_id",
+            )
+            .bind(case_id)
+            .fetch_all(c)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(CaseSchedule {
+                        rule_id: r.text("rule_id")?,
+                        due_at: r.int("due_at")?,
+                        ends_at: r.int("ends_at")?,
+                        skipped_runs: r.int("skipped_runs")?,
+                        last_run_at: r.opt_int("last_run_at")?,
+                        last_outcome: r.opt_text("last_outcome")?,
+                    })
+                })
+                .collect()
+        })
     }
 }

@@ -17,7 +17,7 @@ use crate::duration::Duration;
 use crate::field::FieldPath;
 use crate::language::Language;
 use crate::phone::is_known_region;
-use crate::rule::{Rule, Trigger};
+use crate::rule::{Rule, Trigger, DEFAULT_QUEUE_RULE_FOR};
 use crate::template::{is_known_placeholder, placeholder_names, positional_indices};
 
 /// Reports ids that appear twice within one kind of object.
@@ -657,11 +657,11 @@ fn trigger(v: &serde_json::Value, path: &str, p: &mut Problems) -> Option<Trigge
             let mut ok = true;
             for k in map
                 .keys()
-                .filter(|k| !matches!(k.as_str(), "queue" | "every"))
+                .filter(|k| !matches!(k.as_str(), "queue" | "every" | "for"))
             {
                 p.add(
                     join(path, k),
-                    format!("unknown key `{k}` (expected queue, every)"),
+                    format!("unknown key `{k}` (expected queue, every, for)"),
                 );
                 ok = false;
             }
@@ -697,9 +697,28 @@ fn trigger(v: &serde_json::Value, path: &str, p: &mut Problems) -> Option<Trigge
                     None
                 }
             };
+            let runs_for = match map.get("for") {
+                None => Some(DEFAULT_QUEUE_RULE_FOR),
+                Some(Value::String(s)) => match Duration::parse(s) {
+                    Ok(d) if d.as_secs() == 0 => {
+                        p.add(join(path, "for"), "must be longer than 0s");
+                        None
+                    }
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        p.add(join(path, "for"), e.to_string());
+                        None
+                    }
+                },
+                Some(_) => {
+                    p.add(join(path, "for"), "expected a duration like 7d");
+                    None
+                }
+            };
             ok.then_some(Trigger::Queue {
                 queue: queue?,
                 every: every?,
+                runs_for: runs_for?,
             })
         }
         _ => {

@@ -421,7 +421,8 @@ fn short_forms_triggers_and_if_else() {
         r.on,
         Trigger::Queue {
             queue: "survey-sent".into(),
-            every: crate::duration::Duration::parse("15m").unwrap()
+            every: crate::duration::Duration::parse("15m").unwrap(),
+            runs_for: crate::rule::DEFAULT_QUEUE_RULE_FOR,
         }
     );
     match &r.when {
@@ -667,6 +668,29 @@ fn opt_out_words_are_configurable() {
     assert_eq!(c.opt_out_words, vec!["ALTO", "Halt"]);
     assert!(c.is_opt_out("halt"));
     assert!(!c.is_opt_out("STOP"));
+}
+
+#[test]
+fn a_queue_rule_runs_for_30_days_unless_it_says_for_how_long() {
+    let rule = |on: &str| format!("  - id: r\n    on: {on}\n    then:\n      - add_tag: x\n");
+    let c = load(&with_rules(&rule("{ queue: q, every: 1h, for: 7d }")))
+        .unwrap()
+        .config;
+    match &c.rules[0].on {
+        Trigger::Queue { runs_for, .. } => assert_eq!(runs_for.as_secs(), 7 * 86_400),
+        other => panic!("{other:?}"),
+    }
+    let c = load(&with_rules(&rule("{ queue: q, every: 1h }")))
+        .unwrap()
+        .config;
+    match &c.rules[0].on {
+        Trigger::Queue { runs_for, .. } => assert_eq!(runs_for.as_secs(), 30 * 86_400),
+        other => panic!("{other:?}"),
+    }
+    let errs = errors(&with_rules(&rule("{ queue: q, every: 1h, for: soon }")));
+    assert_eq!(errs[0].path, "rules[0].on.for", "{errs:?}");
+    let errs = errors(&with_rules(&rule("{ queue: q, every: 1h, for: 0s }")));
+    assert!(errs[0].message.contains("longer than 0s"), "{errs:?}");
 }
 
 #[test]

@@ -127,6 +127,18 @@ pub(crate) fn render(trace: &Value) -> String {
             let _ = writeln!(out, "  note: {}", note.as_str().unwrap_or(""));
         }
     }
+    for schedule in trace["schedules"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "\nqueue rule {}: {} run(s) that did nothing since its last stored run (last {} at {}); next run {}, ends {}",
+            schedule["rule"].as_str().unwrap_or("?"),
+            schedule["skipped_runs"].as_i64().unwrap_or(0),
+            schedule["last_outcome"].as_str().unwrap_or("-"),
+            schedule["last_run_at"].as_str().unwrap_or("-"),
+            schedule["next_run_at"].as_str().unwrap_or("-"),
+            schedule["ends_at"].as_str().unwrap_or("-"),
+        );
+    }
     out
 }
 

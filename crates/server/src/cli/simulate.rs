@@ -125,9 +125,11 @@ pub(crate) fn simulate(
             Some(outcome) => render_rule(&mut out, config, after, outcome),
             None => {
                 let why = match &rule.on {
-                    Trigger::Queue { queue, every } => {
-                        format!("runs on queue {queue} every {every}")
-                    }
+                    Trigger::Queue {
+                        queue,
+                        every,
+                        runs_for,
+                    } => format!("runs on queue {queue} every {every} for {runs_for}"),
                     Trigger::CaseUpdate => format!("does not run on {}", kind.as_str()),
                 };
                 let _ = writeln!(out, "\nrule {}: not evaluated ({why})", rule.id);

@@ -12,7 +12,7 @@ use std::sync::{Arc, RwLock};
 use closeloop_domain::config::document::{self, Kind};
 use closeloop_domain::config::{load_document, Config, ConfigError, Loaded, Validation};
 use closeloop_domain::rule::Trigger;
-use closeloop_store::{AccountHealth, QueueRules, Store, StoreError};
+use closeloop_store::{AccountHealth, QueueRule, QueueRules, Store, StoreError};
 use serde_json::Value;
 use time::OffsetDateTime;
 use tokio::sync::{watch, Mutex, MutexGuard};
@@ -160,13 +160,20 @@ async fn load_snapshot(
 fn queue_rules(config: &Config) -> QueueRules {
     let mut rules = QueueRules::new();
     for rule in &config.rules {
-        if let Trigger::Queue { queue, every } = &rule.on {
-            let every_ms =
-                i64::try_from(every.as_secs().saturating_mul(1000)).unwrap_or(i64::MAX / 4);
-            rules
-                .entry(queue.clone())
-                .or_default()
-                .push((rule.id.clone(), every_ms.max(1)));
+        if let Trigger::Queue {
+            queue,
+            every,
+            runs_for,
+        } = &rule.on
+        {
+            let ms = |d: &closeloop_domain::duration::Duration| {
+                i64::try_from(d.as_secs().saturating_mul(1000)).unwrap_or(i64::MAX / 4)
+            };
+            rules.entry(queue.clone()).or_default().push(QueueRule {
+                id: rule.id.clone(),
+                every_ms: ms(every).max(1),
+                for_ms: ms(runs_for).max(1),
+            });
         }
     }
     rules

@@ -122,6 +122,7 @@ async fn process_event(
         .map_or_else(|| event.after.clone(), |s| s.case.clone());
     let mut rules_trace = Vec::with_capacity(outcomes.len());
     let mut outcome = Outcome::default();
+    let mut run = RunSummary::default();
     for rule in outcomes {
         state
             .metrics
@@ -136,9 +137,11 @@ async fn process_event(
             for action in &rule.actions {
                 let trace = run_action(tx, state, &mut case, action, now).await?;
                 outcome.queued |= trace.outcome == ActionOutcome::Queued;
+                run.saw(&trace);
                 action_traces.push(trace);
             }
         }
+        run.matched |= rule.matched;
         rules_trace.push(json!({
             "rule": rule.rule,
             "matched": rule.matched,
@@ -146,9 +149,26 @@ async fn process_event(
             "actions": action_traces,
         }));
     }
+    let case_changed = stored.as_ref().is_some_and(|s| case != s.case);
+    if let (EventKind::Scheduled, Some(rule_id)) = (event.kind, &event.rule_id) {
+        let word = run.word();
+        if !run.acted && !case_changed {
+            // A run that matched nothing and changed nothing leaves no event (SPEC §4.17):
+            // its schedule row counts it.
+            if !tx
+                .skip_scheduled_run(event.seq, instance, rule_id, &event.case_id, word, now)
+                .await?
+            {
+                return Err(lease_lost(event));
+            }
+            return Ok(outcome);
+        }
+        tx.stored_scheduled_run(rule_id, &event.case_id, word, now)
+            .await?;
+    }
     let mut notes = Vec::new();
     if let Some(stored) = &stored {
-        if case != stored.case {
+        if case_changed {
             if event.depth + 1 >= MAX_CASCADE_DEPTH {
                 notes.push(format!(
                     "loop_guard: rule changes not applied; {MAX_CASCADE_DEPTH} rule-made updates in a row"
@@ -170,12 +190,47 @@ async fn process_event(
     }
     let trace = json!({"rules": rules_trace, "notes": notes, "processed_at": rfc3339(now)});
     if !tx.finish_event(event.seq, instance, &trace, now).await? {
-        return Err(StoreError::LeaseLost(format!(
-            "event {} is no longer leased by this process",
-            event.id
-        )));
+        return Err(lease_lost(event));
     }
     Ok(outcome)
+}
+
+fn lease_lost(event: &EventRow) -> StoreError {
+    StoreError::LeaseLost(format!(
+        "event {} is no longer leased by this process",
+        event.id
+    ))
+}
+
+/// What the rules of one event did, in short: whether any matched, whether any action
+/// did something, and the first reason an action gave.
+#[derive(Default)]
+struct RunSummary {
+    matched: bool,
+    acted: bool,
+    reason: Option<String>,
+}
+
+impl RunSummary {
+    fn saw(&mut self, trace: &ActionTrace) {
+        self.acted |= !matches!(
+            trace.outcome,
+            ActionOutcome::Skipped | ActionOutcome::Unchanged
+        );
+        if self.reason.is_none() {
+            self.reason.clone_from(&trace.reason);
+        }
+    }
+
+    /// The outcome of a run in a word, as the schedule keeps it.
+    fn word(&self) -> &str {
+        match (&self.reason, self.matched, self.acted) {
+            (_, false, _) => "not_matched",
+            (_, true, true) => "acted",
+            (Some(reason), true, false) => reason,
+            (None, true, false) => "nothing_to_do",
+        }
+    }
 }
 
 async fn run_action(

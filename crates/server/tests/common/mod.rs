@@ -104,6 +104,8 @@ pub struct Options {
     /// A last edit of the whole config text (users, shares…).
     pub edit: Option<fn(String) -> String>,
     pub extra_rules: &'static str,
+    /// How fast the service's clock runs (1.0: real time).
+    pub clock_speed: f64,
 }
 
 impl Default for Options {
@@ -116,6 +118,7 @@ impl Default for Options {
             invite_action: "use_distribution_account: true",
             edit: None,
             extra_rules: "",
+            clock_speed: 1.0,
         }
     }
 }
@@ -196,6 +199,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     running: Option<Running>,
     document: Value,
+    clock_speed: f64,
     pub database: TestDatabase,
 }
 
@@ -212,7 +216,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         closeloop_domain::config::load_str(&yaml, &test_env, time::OffsetDateTime::now_utc())
             .unwrap_or_else(|e| panic!("test config invalid: {e:?}"));
     let database = TestDatabase::fresh().await;
-    let running = start_service(loaded.document.clone(), database.url()).await;
+    let clock = options.clock_speed;
+    let running = start_service(loaded.document.clone(), database.url(), clock).await;
     let url = running.url();
     mock.set_webhook_url(&format!("{url}/webhooks/whatsapp"));
     TestApp {
@@ -221,16 +226,22 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         http: reqwest::Client::new(),
         running: Some(running),
         document: loaded.document,
+        clock_speed: clock,
         database,
     }
 }
 
-async fn start_service(document: Value, database_url: &str) -> Running {
+async fn start_service(document: Value, database_url: &str, clock_speed: f64) -> Running {
+    let clock = if clock_speed == 1.0 {
+        Clock::real()
+    } else {
+        Clock::accelerated(clock_speed)
+    };
     app::start(StartOptions {
         document,
         database_url: database_url.to_string(),
         listen: "127.0.0.1:0".parse().expect("addr"),
-        clock: Clock::real(),
+        clock,
     })
     .await
     .expect("service starts")
@@ -337,7 +348,8 @@ impl TestApp {
         if let Some(running) = self.running.take() {
             running.stop().await;
         }
-        let running = start_service(self.document.clone(), self.database.url()).await;
+        let running =
+            start_service(self.document.clone(), self.database.url(), self.clock_speed).await;
         self.url = running.url();
         self.mock
             .set_webhook_url(&format!("{}/webhooks/whatsapp", self.url));

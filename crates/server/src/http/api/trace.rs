@@ -1,5 +1,6 @@
 //! `GET /cases/{id}/trace`: for every event of a case, which rules ran, what each
-//! condition saw, and what each action did and why.
+//! condition saw, and what each action did and why; and for each queue rule on the case,
+//! the runs that did nothing since its last stored one (`skipped_runs`).
 
 use axum::extract::{Path, State};
 use axum::Json;
@@ -43,5 +44,32 @@ pub(crate) async fn get_trace(
             event
         })
         .collect();
-    Ok(Json(json!({"case_id": id, "events": events})))
+    // Scheduled runs that matched nothing and changed nothing are not stored as events
+    // (SPEC §4.17); each queue rule's schedule row counts them since its last stored run.
+    let schedules: Vec<Value> = state
+        .store
+        .case_schedules(&id)
+        .await?
+        .into_iter()
+        .map(|s| {
+            json!({
+                "rule": s.rule_id,
+                "skipped_runs": s.skipped_runs,
+                "last_run_at": s.last_run_at.map(rfc3339),
+                "last_outcome": s.last_outcome,
+                "next_run_at": rfc3339(s.due_at),
+                "ends_at": rfc3339(s.ends_at),
+            })
+        })
+        .collect();
+    let skipped: i64 = schedules
+        .iter()
+        .filter_map(|s| s["skipped_runs"].as_i64())
+        .sum();
+    Ok(Json(json!({
+        "case_id": id,
+        "events": events,
+        "skipped_runs": skipped,
+        "schedules": schedules,
+    })))
 }
