@@ -22,10 +22,10 @@ const REMIND_EVERY_SECOND: &str = r#"
       - send_survey_reminder: { survey: csat, channel: whatsapp, distribution: csat-wa }
 "#;
 
-/// A queue rule that tags each case once, for 10 seconds of the service's clock.
-const TAG_FOR_TEN_SECONDS: &str = r#"
+/// A queue rule that tags each case once, for a minute of the service's clock.
+const TAG_FOR_A_MINUTE: &str = r#"
   - id: tag-while-waiting
-    on: { queue: survey-sent, every: 1s, for: 10s }
+    on: { queue: survey-sent, every: 1s, for: 60s }
     then:
       - add_tag: waited
 "#;
@@ -95,9 +95,9 @@ async fn runs_over_a_completed_survey_store_no_event_and_the_trace_counts_them()
 
 #[tokio::test]
 async fn a_case_in_the_queue_longer_than_for_is_no_longer_evaluated() {
-    // 20× clock: the rule's 10 seconds pass in half a second.
+    // 20× clock: the rule's minute passes in three seconds.
     let app = spawn_app_with(Options {
-        extra_rules: TAG_FOR_TEN_SECONDS,
+        extra_rules: TAG_FOR_A_MINUTE,
         clock_speed: 20.0,
         ..Options::default()
     })
@@ -138,7 +138,7 @@ async fn a_case_in_the_queue_longer_than_for_is_no_longer_evaluated() {
         case["queue"], "survey-sent",
         "the case is still in the queue"
     );
-    // Another 20 seconds of the service's clock: nothing runs on the case any more.
+    // Another minute of the service's clock: nothing runs on the case any more.
     let more = eventually(Duration::from_secs(3), || async {
         let trace = trace_of(&app, "C-9201").await;
         (trace["schedules"].as_array().is_some_and(|s| !s.is_empty())
@@ -173,5 +173,32 @@ async fn a_duplicate_delivered_webhook_writes_no_event() {
         events,
         "statuses the invite already had wrote no event: {after}"
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn finished_events_past_their_retention_are_removed_and_invites_are_kept() {
+    // 20× clock: 10 seconds of retention pass in half a second.
+    let app = spawn_app_with(Options {
+        edit: Some(|text| format!("retention: {{ events: 10s }}\n{text}")),
+        clock_speed: 20.0,
+        ..Options::default()
+    })
+    .await;
+    app.put_case(&resolved_case("C-9401", "+34600940101")).await;
+    app.invite_reaches("C-9401", "sent").await;
+    let pruned = eventually(Duration::from_secs(20), || async {
+        let trace = trace_of(&app, "C-9401").await;
+        trace["events"]
+            .as_array()
+            .is_some_and(|e| e.is_empty())
+            .then_some(trace)
+    })
+    .await;
+    assert!(pruned.is_some(), "the case's finished events were removed");
+    let invites = app.invites_of("C-9401").await;
+    assert_eq!(invites.len(), 1, "the invite is kept");
+    let (status, case) = app.get_json("/cases/C-9401").await;
+    assert_eq!(status, 200, "the case is kept: {case}");
     app.stop().await;
 }

@@ -88,6 +88,7 @@ mod fields;
 mod idempotency;
 mod invites;
 mod messages;
+mod retention;
 mod schedule;
 mod suppressions;
 

@@ -86,6 +86,17 @@ pub(crate) fn build(
         }
     };
 
+    let retention = Retention {
+        events: raw
+            .retention
+            .as_ref()
+            .and_then(|r| r.events)
+            .unwrap_or(DEFAULT_EVENT_RETENTION),
+    };
+    if retention.events.as_secs() == 0 {
+        p.add("retention.events", "must be longer than 0s");
+    }
+
     check_unique(
         "accounts",
         raw.accounts.iter().map(|a| a.id.as_ref()).enumerate(),
@@ -194,6 +205,7 @@ pub(crate) fn build(
         distributions,
         rules,
         opt_out_words,
+        retention,
     }
 }
 

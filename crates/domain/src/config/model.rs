@@ -46,7 +46,20 @@ pub struct Config {
     pub rules: Vec<Rule>,
     /// Inbound texts that opt the sender out (compared trimmed, case-insensitively).
     pub opt_out_words: Vec<String>,
+    /// How long finished events and their traces are kept.
+    pub retention: Retention,
 }
+
+/// How long what happened is kept (`retention`). Invites, their answers and analytics are
+/// kept whatever these say.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Retention {
+    /// Finished case events with their traces (`events`, default 90d).
+    pub events: Duration,
+}
+
+/// The default `retention.events`.
+pub const DEFAULT_EVENT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
 impl Config {
     /// The account with this id.

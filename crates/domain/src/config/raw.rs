@@ -30,6 +30,13 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub rules: Vec<RawRule>,
     pub opt_out_words: Option<Vec<String>>,
+    pub retention: Option<RawRetention>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRetention {
+    pub events: Option<Duration>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,7 +1,8 @@
 //! Time-driven work that no request triggers: `scheduled` events for queue rules whose
-//! cases are due (SPEC §3 `on: {queue, every}`), and in-progress responses idle longer
+//! cases are due (SPEC §3 `on: {queue, every, for}`), in-progress responses idle longer
 //! than `partial_after` (or past their link's expiry) turned `partially_completed`
-//! (SPEC §1.2), each a `survey_updated` event.
+//! (SPEC §1.2), each a `survey_updated` event, and finished events past their retention
+//! removed.
 
 use closeloop_store::StoreError;
 
@@ -26,4 +27,20 @@ pub(crate) async fn run_due(ctx: &Context) -> Result<bool, StoreError> {
         ctx.wake_events.notify_one();
     }
     Ok(scheduled as i64 == BATCH || partials as i64 == BATCH)
+}
+
+/// Removes finished events (and their traces) older than the config's retention, at most
+/// one batch. Returns how many.
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn prune(ctx: &Context) -> Result<u64, StoreError> {
+    let keep_ms = i64::try_from(ctx.config().retention.events.as_secs().saturating_mul(1000))
+        .unwrap_or(i64::MAX / 4);
+    let mut tx = ctx.store.begin().await?;
+    let removed = tx
+        .prune_finished_events(ctx.clock.now_ms() - keep_ms, BATCH)
+        .await?;
+    tx.commit().await?;
+    Ok(removed)
 }

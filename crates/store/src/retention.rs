@@ -1,0 +1,26 @@
+//! Retention: finished events (with their traces) older than the configured time are
+//! removed, a bounded batch at a time. Pending events, invites, answers and analytics are
+//! never touched.
+
+use crate::{Result, StoreTx};
+
+impl StoreTx {
+    /// Removes up to `limit` events finished before `before` (unix ms), oldest first.
+    /// Returns how many.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn prune_finished_events(&mut self, before: i64, limit: i64) -> Result<u64> {
+        Ok(on_tx!(self, c => {
+            sqlx::query(
+                "DELETE FROM events WHERE seq IN (SELECT seq FROM events \
+                 WHERE done_at IS NOT NULL AND done_at < $1 ORDER BY seq LIMIT $2)",
+            )
+            .bind(before)
+            .bind(limit)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?)
+    }
+}
