@@ -1,6 +1,6 @@
-//! `loadgen`: drives the real closeloop service (a child process) against the in-process
-//! Cloud API mock, on loopback only, and reports throughput, latency, case-to-message time
-//! and peak memory as a markdown table. See bench/README.md.
+//! `loadgen`: drives the real closeloop service (one or several child processes) against the
+//! in-process Cloud API mock, on loopback only, and reports throughput, latency,
+//! case-to-message time, CPU and peak memory as a markdown table. See bench/README.md.
 
 mod mock;
 mod phases;
@@ -17,14 +17,16 @@ use anyhow::{bail, Context};
 use clap::{Parser, ValueEnum};
 
 use crate::phases::Ctx;
-use crate::report::{PhaseReport, RunInfo};
-use crate::service::Service;
+use crate::report::{CpuUse, PhaseReport, RunInfo};
+use crate::service::Services;
 
 /// Limits on the knobs, so every run ends by itself in bounded time.
 const MAX_DURATION: Duration = Duration::from_secs(600);
 const MAX_CONCURRENCY: usize = 1024;
 const MAX_RATE: u32 = 100_000;
 const MAX_BATCH_LINES: usize = 100_000;
+/// More service processes than this on one machine only measure the scheduler.
+const MAX_PROCESSES: usize = 16;
 /// A request that takes longer than this is counted as an error.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -62,6 +64,13 @@ struct Args {
     /// Where the markdown report is written (its directory is created).
     #[arg(long, default_value = "bench/out/results.md")]
     out: PathBuf,
+    /// The service's database URL (an existing PostgreSQL database, say); default: a fresh
+    /// SQLite file in the temp directory.
+    #[arg(long)]
+    database: Option<String>,
+    /// `closeloop serve` processes sharing the database (more than one needs PostgreSQL).
+    #[arg(long, default_value_t = 1)]
+    processes: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -120,7 +129,18 @@ impl Args {
         if self.batch_tasks == 0 || self.batch_tasks > MAX_CONCURRENCY {
             bail!("--batch-tasks must be between 1 and {MAX_CONCURRENCY}");
         }
+        if self.processes == 0 || self.processes > MAX_PROCESSES {
+            bail!("--processes must be between 1 and {MAX_PROCESSES}");
+        }
+        // SQLite is one process's database (one writer connection, no cross-process claims).
+        if self.processes > 1 && !self.on_postgres() {
+            bail!("--processes above 1 needs a PostgreSQL --database");
+        }
         Ok(())
+    }
+
+    fn on_postgres(&self) -> bool {
+        self.database.as_deref().is_some_and(service::is_postgres)
     }
 }
 
@@ -154,20 +174,34 @@ async fn main() -> anyhow::Result<()> {
         .build()
         .context("cannot build the HTTP client")?;
     let mock = mock::start().await;
-    let log = out_dir.join("service.log");
-    let mut service = Service::start(&args.closeloop, &mock.api_base(), log, &http).await?;
-    mock.set_webhook_url(&format!("{}/webhooks/whatsapp", service.url));
-    eprintln!(
-        "loadgen: service pid {} on {} (data in {}), mock at {}",
-        service.pid(),
-        service.url,
-        service.dir().display(),
-        mock.api_base()
-    );
+    let mut services = Services::start(
+        &args.closeloop,
+        &mock.api_base(),
+        args.database.as_deref(),
+        args.processes,
+        &out_dir,
+        &http,
+    )
+    .await?;
+    mock.set_webhook_url(&format!("{}/webhooks/whatsapp", services.first().url));
+    for service in &services.processes {
+        eprintln!(
+            "loadgen: service pid {} on {} (config in {}, database {}), mock at {}",
+            service.pid(),
+            service.url,
+            services.dir().display(),
+            services.database,
+            mock.api_base()
+        );
+    }
 
     let ctx = Arc::new(Ctx {
         http,
-        api: format!("{}/api/v1", service.url),
+        api: services
+            .processes
+            .iter()
+            .map(|s| format!("{}/api/v1", s.url))
+            .collect(),
         seq: workload::Sequence::default(),
     });
     let mut plan = Vec::new();
@@ -183,7 +217,7 @@ async fn main() -> anyhow::Result<()> {
 
     let mut reports = Vec::new();
     for phase in plan {
-        let report = run_phase(&ctx, &mock, &args, &phase, service.pid()).await?;
+        let report = run_phase(&ctx, &mock, &args, &phase, &services.pids()).await?;
         eprintln!(
             "loadgen: {} {}: {} requests, {} errors, {}/{} invitations",
             report.name,
@@ -194,10 +228,11 @@ async fn main() -> anyhow::Result<()> {
             report.delivery.expected
         );
         reports.push(report);
-        if !service.alive() {
+        if let Some(dead) = services.dead() {
             bail!(
-                "the service died during the run; its log:\n{}",
-                service::tail(&service.log)
+                "the service (pid {}) died during the run; its log:\n{}",
+                dead.pid(),
+                service::tail(&dead.log)
             );
         }
     }
@@ -206,15 +241,23 @@ async fn main() -> anyhow::Result<()> {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
         load_average,
-        memory: procfs::memory(service.pid()),
-        service_log: service.log.display().to_string(),
+        memory: services.pids().into_iter().map(procfs::memory).collect(),
+        service_logs: services
+            .processes
+            .iter()
+            .map(|s| s.log.display().to_string())
+            .collect(),
+        database: match &args.database {
+            Some(url) => format!("`{url}`"),
+            None => "a fresh SQLite file".into(),
+        },
     };
     let markdown = report::markdown(&reports, &info);
     print!("{markdown}");
     std::fs::write(&args.out, &markdown)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     eprintln!("loadgen: report written to {}", args.out.display());
-    // The service is killed when `service` drops here.
+    // The service processes are killed when `services` drops here.
     Ok(())
 }
 
@@ -224,11 +267,15 @@ async fn run_phase(
     mock: &closeloop_wamock::MockCloud,
     args: &Args,
     phase: &Phase,
-    pid: u32,
+    pids: &[u32],
 ) -> anyhow::Result<PhaseReport> {
     let seen_before = mock.received().len();
-    let service_cpu = procfs::cpu_seconds(&pid.to_string());
+    let service_cpu = CpuClock::start(|| procfs::cpu_seconds_of(pids));
+    let postgres_cpu = args
+        .on_postgres()
+        .then(|| CpuClock::start(|| procfs::cpu_seconds_named("postgres")));
     let bench_cpu = procfs::cpu_seconds("self");
+    let machine_cpu = procfs::machine_cpu_seconds();
     let start = Instant::now();
     let (name, load, tally) = match *phase {
         Phase::Closed(c) => (
@@ -249,9 +296,11 @@ async fn run_phase(
     };
     let load_end = Instant::now();
     let wall = load_end - start;
-    let used = |before: Option<f64>, pid: &str| Some(procfs::cpu_seconds(pid)? - before?);
-    let service_cpu = used(service_cpu, &pid.to_string());
-    let bench_cpu = used(bench_cpu, "self");
+    let since = |now: Option<f64>, before: Option<f64>| Some(now? - before?);
+    let bench_cpu = since(procfs::cpu_seconds("self"), bench_cpu);
+    let machine_cpu = since(procfs::machine_cpu_seconds(), machine_cpu);
+    let service_cpu = service_cpu.lap();
+    let postgres_cpu = postgres_cpu.map(CpuClock::lap);
     let delivery = phases::drain(
         mock,
         &tally.expected,
@@ -267,14 +316,77 @@ async fn run_phase(
         wall,
         tally,
         delivery,
-        service_cpu,
+        service_cpu: service_cpu.stop(),
+        postgres_cpu: postgres_cpu.map(CpuClock::stop),
         bench_cpu,
+        machine_cpu,
     })
+}
+
+/// Measures one side's CPU over a phase: [`CpuClock::lap`] at the end of the load,
+/// [`CpuClock::stop`] after the drain. `read` gives the CPU seconds used so far.
+struct CpuClock<F> {
+    read: F,
+    start: Option<f64>,
+    load: Option<f64>,
+}
+
+impl<F: Fn() -> Option<f64>> CpuClock<F> {
+    fn start(read: F) -> CpuClock<F> {
+        let start = read();
+        CpuClock {
+            read,
+            start,
+            load: None,
+        }
+    }
+
+    fn since_start(&self) -> Option<f64> {
+        Some((self.read)()? - self.start?)
+    }
+
+    fn lap(mut self) -> CpuClock<F> {
+        self.load = self.since_start();
+        self
+    }
+
+    fn stop(self) -> CpuUse {
+        CpuUse {
+            load: self.load,
+            through_drain: self.since_start(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_processes_need_postgres() {
+        let args = |extra: &[&str]| {
+            let mut argv = vec!["loadgen"];
+            argv.extend_from_slice(extra);
+            Args::parse_from(argv)
+        };
+        assert!(args(&[]).check().is_ok());
+        assert!(args(&["--processes", "2"]).check().is_err());
+        assert!(args(&["--processes", "0"]).check().is_err());
+        let on_postgres = args(&["--processes", "2", "--database", "postgres://u@h/db"]);
+        assert!(on_postgres.on_postgres() && on_postgres.check().is_ok());
+        assert!(!args(&["--database", "sqlite:///tmp/x.db"]).on_postgres());
+    }
+
+    #[test]
+    fn cpu_clock_splits_load_and_drain() {
+        let ticks = std::cell::Cell::new(0.0);
+        let clock = CpuClock::start(|| {
+            ticks.set(ticks.get() + 1.0);
+            Some(ticks.get())
+        });
+        let used = clock.lap().stop();
+        assert_eq!((used.load, used.through_drain), (Some(1.0), Some(2.0)));
+    }
 
     #[test]
     fn durations_parse_with_units() {

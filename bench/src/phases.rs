@@ -26,12 +26,30 @@ const MAX_ERROR_SAMPLES: usize = 5;
 /// and waiting for the full drain timeout would only hide it.
 const STALL: Duration = Duration::from_secs(15);
 
-/// What every phase needs: the client, the service's API base and the run's id counter.
+/// What every phase needs: the client, the service processes' API bases and the run's id
+/// counter.
 pub struct Ctx {
     pub http: reqwest::Client,
-    /// `http://127.0.0.1:PORT/api/v1`.
-    pub api: String,
+    /// `http://127.0.0.1:PORT/api/v1`, one per process, in start order (never empty).
+    pub api: Vec<String>,
     pub seq: Sequence,
+}
+
+impl Ctx {
+    /// The API base that takes the update with sequence number `seq`: round robin over the
+    /// processes by pairs of numbers. Even numbers resolve and odd ones do not, so a plain
+    /// `seq % processes` would give one of two processes every resolving update and the
+    /// other none; by pairs, every process gets the same half-and-half mix.
+    pub fn api_for(&self, seq: u64) -> &str {
+        let processes = self.api.len() as u64;
+        let index = usize::try_from((seq / 2) % processes.max(1)).unwrap_or(0);
+        &self.api[index]
+    }
+
+    /// The first process's API base (batches go there only).
+    pub fn first_api(&self) -> &str {
+        &self.api[0]
+    }
 }
 
 /// A latency histogram in µs, 3 significant digits.
@@ -132,7 +150,11 @@ async fn put(ctx: &Ctx, update: &Update) -> Outcome {
     let result = async {
         let response = ctx
             .http
-            .put(format!("{}/cases/{}", ctx.api, update.id))
+            .put(format!(
+                "{}/cases/{}",
+                ctx.api_for(update.number),
+                update.id
+            ))
             .json(&update.body)
             .send()
             .await?;
@@ -265,7 +287,7 @@ pub async fn batch(ctx: &Arc<Ctx>, tasks: usize, lines: usize, duration: Duratio
 async fn post_batch(ctx: &Ctx, body: String) -> Result<(u16, Value), String> {
     let response = ctx
         .http
-        .post(format!("{}/cases:batch", ctx.api))
+        .post(format!("{}/cases:batch", ctx.first_api()))
         .header("content-type", "application/x-ndjson")
         .body(body)
         .send()
@@ -399,4 +421,49 @@ fn join(
             .max(message.at.saturating_duration_since(load_end));
     }
     delivery
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(processes: usize) -> Ctx {
+        Ctx {
+            http: reqwest::Client::new(),
+            api: (1..=processes).map(|i| format!("http://p{i}")).collect(),
+            seq: Sequence::default(),
+        }
+    }
+
+    #[test]
+    fn puts_spread_over_processes_with_the_same_mix() {
+        let ctx = ctx(2);
+        let picks: Vec<&str> = (1..=8).map(|n| ctx.api_for(n)).collect();
+        assert_eq!(
+            picks,
+            [
+                "http://p1",
+                "http://p2",
+                "http://p2",
+                "http://p1",
+                "http://p1",
+                "http://p2",
+                "http://p2",
+                "http://p1"
+            ]
+        );
+        // Each process gets resolving (even) and non-resolving (odd) numbers alike.
+        for api in &ctx.api {
+            let mine: Vec<u64> = (1..=400).filter(|&n| ctx.api_for(n) == api).collect();
+            assert_eq!(mine.len(), 200);
+            assert_eq!(mine.iter().filter(|&&n| n % 2 == 0).count(), 100);
+        }
+        assert_eq!(ctx.first_api(), "http://p1");
+    }
+
+    #[test]
+    fn one_process_takes_everything() {
+        let ctx = ctx(1);
+        assert!((1..=10).all(|n| ctx.api_for(n) == "http://p1"));
+    }
 }
