@@ -5,36 +5,16 @@
 mod common;
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 
 const CASES: usize = 200;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 fn serve(config: &Path, database: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_closeloop"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .args([
-            "--database",
-            database,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("WA_TOKEN", TOKEN)
-        .env("WA_APP_SECRET", APP_SECRET)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
+    serve_command(config, database, port)
         .stderr(Stdio::inherit())
         .spawn()
         .expect("closeloop serve starts")

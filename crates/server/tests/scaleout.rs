@@ -17,9 +17,8 @@ mod common;
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -47,13 +46,6 @@ fn postgres_or_skip(test: &str) -> Option<String> {
     server
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 /// One `closeloop serve` child process. Dropping it kills it (a failing test leaves no
 /// process behind) and, when the test is failing, prints the end of its log.
 struct Process {
@@ -68,20 +60,8 @@ impl Process {
         let port = free_port();
         let log = dir.join(format!("{name}.log"));
         let stderr = File::create(&log).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_closeloop"))
-            .args(["serve", "--config"])
-            .arg(config)
-            .args([
-                "--database",
-                database,
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .env("WA_TOKEN", TOKEN)
-            .env("WA_APP_SECRET", APP_SECRET)
-            .env("RUST_LOG", "warn")
+        let child = serve_command(config, database, port)
             .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
             .stderr(Stdio::from(stderr))
             .spawn()
             .expect("closeloop serve starts");

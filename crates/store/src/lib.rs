@@ -33,13 +33,13 @@ macro_rules! on_tx {
     };
 }
 
-/// Runs `$body` once per backend with `$c` bound to the pool for reads (`$db` as in
-/// `on_tx`).
-macro_rules! on_read {
-    ($store:expr, $c:ident, $db:ident => $body:expr) => {
+/// Runs `$body` once per backend with `$c` bound to a pool: SQLite's pool `$which`
+/// (`read`, or `write`, its one writing connection), or PostgreSQL's one pool.
+macro_rules! on_pool {
+    ($store:expr, $which:ident, $c:ident, $db:ident => $body:expr) => {
         match &$store.pools {
-            $crate::Pools::Sqlite { read, .. } => {
-                let $c: &sqlx::SqlitePool = read;
+            $crate::Pools::Sqlite { $which, .. } => {
+                let $c: &sqlx::SqlitePool = $which;
                 let $db = $crate::Backend::Sqlite;
                 $body
             }
@@ -49,31 +49,26 @@ macro_rules! on_read {
                 $body
             }
         }
-    };
-    ($store:expr, $c:ident => $body:expr) => {
-        on_read!($store, $c, _db => $body)
     };
 }
 
-/// Runs `$body` once per backend with `$c` bound to the pool for a write of one
-/// statement (SQLite's one writing connection).
-macro_rules! on_write {
+/// `on_pool` for reads.
+macro_rules! on_read {
     ($store:expr, $c:ident, $db:ident => $body:expr) => {
-        match &$store.pools {
-            $crate::Pools::Sqlite { write, .. } => {
-                let $c: &sqlx::SqlitePool = write;
-                let $db = $crate::Backend::Sqlite;
-                $body
-            }
-            $crate::Pools::Postgres(pool) => {
-                let $c: &sqlx::PgPool = pool;
-                let $db = $crate::Backend::Postgres;
-                $body
-            }
-        }
+        on_pool!($store, read, $c, $db => $body)
     };
     ($store:expr, $c:ident => $body:expr) => {
-        on_write!($store, $c, _db => $body)
+        on_pool!($store, read, $c, _db => $body)
+    };
+}
+
+/// `on_pool` for a write of one statement (SQLite's one writing connection).
+macro_rules! on_write {
+    ($store:expr, $c:ident, $db:ident => $body:expr) => {
+        on_pool!($store, write, $c, $db => $body)
+    };
+    ($store:expr, $c:ident => $body:expr) => {
+        on_pool!($store, write, $c, _db => $body)
     };
 }
 

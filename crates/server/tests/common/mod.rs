@@ -451,3 +451,31 @@ pub async fn assert_no_secret_in(app: &TestApp, paths: &[String], issued: &[&str
         }
     }
 }
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// `closeloop serve` as a child process on loopback `port`, with the test config's
+/// environment and warnings only in its log; the caller says where stderr goes.
+pub fn serve_command(config: &std::path::Path, database: &str, port: u16) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_closeloop"));
+    command
+        .args(["serve", "--config"])
+        .arg(config)
+        .args([
+            "--database",
+            database,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("WA_TOKEN", TOKEN)
+        .env("WA_APP_SECRET", APP_SECRET)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null());
+    command
+}
