@@ -78,8 +78,12 @@ async fn kill_9_after_answered_updates_loses_nothing_and_duplicates_only_in_flig
         answered += t.await.unwrap();
     }
     child.kill().expect("SIGKILL");
-    let killed_at = Instant::now();
     let _ = child.wait();
+    // The mock runs on this test's thread: requests the service wrote before it died are
+    // stamped when the mock gets to them. Let it, so every copy sent before the kill is
+    // stamped before `killed_at`; nothing can be sent between here and the restart.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let killed_at = Instant::now();
     assert_eq!(
         answered, CASES,
         "every update was answered 202 before the kill"
