@@ -612,3 +612,103 @@ async fn a_distribution_paused_through_one_process_stops_sends_from_the_other_wi
     );
     cluster.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_and_quarantine_hold_whichever_process_takes_the_request() {
+    let Some(server) = postgres_or_skip("an_idempotency_key_and_quarantine_hold") else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let cluster = Cluster::start(
+        &server,
+        Options {
+            quarantine: Some("30d"),
+            ..Options::default()
+        },
+    )
+    .await;
+    let http = &cluster.http;
+
+    // The same request with the same key, to A and to B at once: one change, one event,
+    // and both answers say so.
+    let put = |process: &Process, id: &str, phone: &str| {
+        http.put(process.api(&format!("/cases/{id}")))
+            .header("Idempotency-Key", "same-request-1")
+            .json(&resolved_case(id, phone))
+            .send()
+    };
+    let key_phone = phone("3460005", 1);
+    let (from_a, from_b) = tokio::join!(
+        put(&cluster.a, "C-60001", &key_phone),
+        put(&cluster.b, "C-60001", &key_phone)
+    );
+    let (from_a, from_b) = (from_a.expect("A answers"), from_b.expect("B answers"));
+    assert_eq!(
+        from_a.status(),
+        202,
+        "the first answer is replayed, not redone"
+    );
+    assert_eq!(
+        from_b.status(),
+        202,
+        "the first answer is replayed, not redone"
+    );
+    let replayed = [&from_a, &from_b]
+        .iter()
+        .filter(|r| r.headers().get("idempotent-replayed").is_some())
+        .count();
+    assert_eq!(replayed, 1, "exactly one of the two was a replay");
+    let (a_body, b_body): (Value, Value) = (
+        from_a.json().await.unwrap_or_default(),
+        from_b.json().await.unwrap_or_default(),
+    );
+    assert_eq!(
+        a_body["event_id"], b_body["event_id"],
+        "one event: {a_body} {b_body}"
+    );
+
+    // Two cases of one number, one to each process at once, under a 30-day quarantine:
+    // one invitation is sent, the other invite is quarantined.
+    let shared = phone("3460005", 2);
+    let (one, two) = tokio::join!(
+        http.put(cluster.a.api("/cases/C-60002"))
+            .json(&resolved_case("C-60002", &shared))
+            .send(),
+        http.put(cluster.b.api("/cases/C-60003"))
+            .json(&resolved_case("C-60003", &shared))
+            .send()
+    );
+    assert!(one.expect("A answers").status().is_success());
+    assert!(two.expect("B answers").status().is_success());
+    let statuses = eventually(Duration::from_secs(20), || async {
+        let mut statuses = Vec::new();
+        for id in ["C-60002", "C-60003"] {
+            let (_, body) = get(http, &cluster.a.api(&format!("/invites?case_id={id}"))).await;
+            let status = body["items"][0]["status"].as_str()?.to_string();
+            if status == "pending" {
+                return None;
+            }
+            statuses.push(status);
+        }
+        Some(statuses)
+    })
+    .await
+    .expect("both invites were decided");
+    assert!(
+        statuses.contains(&"quarantined".to_string()),
+        "one of the two is quarantined: {statuses:?}"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let sent = invitations_by_recipient(&cluster.mock)
+        .get(&digits(&shared))
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(sent, 1, "the number got one invitation: {statuses:?}");
+    cluster.finish().await;
+}
+
+async fn get(http: &reqwest::Client, url: &str) -> (u16, Value) {
+    let response = http.get(url).send().await.expect("GET reaches the service");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
