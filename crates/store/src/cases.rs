@@ -172,7 +172,11 @@ impl StoreTx {
                 case_id: &u.after.id,
                 kind: u.kind,
                 changed: &u.changed,
-                before: u.before.as_ref().map(to_json).transpose()?,
+                before_patch: u
+                    .before
+                    .as_ref()
+                    .map(|before| crate::events::before_patch(before, &u.after))
+                    .transpose()?,
                 after: to_json(&u.after)?,
                 depth: u.depth,
                 rule_id: None,

@@ -30,13 +30,14 @@ pub struct NewEvent {
     pub now: i64,
 }
 
-/// An event with its case states serialized (each state once, shared with the case row).
+/// An event with its case states serialized (each state once, shared with the case row):
+/// the case after the change in full, the case before it as a merge patch over that.
 pub(crate) struct EventColumns<'a> {
     pub id: &'a str,
     pub case_id: &'a str,
     pub kind: EventKind,
     pub changed: &'a [String],
-    pub before: Option<String>,
+    pub before_patch: Option<String>,
     pub after: String,
     pub depth: u32,
     pub rule_id: Option<&'a str>,
@@ -107,7 +108,11 @@ impl StoreTx {
                     case_id: &e.case_id,
                     kind: e.kind,
                     changed: &e.changed,
-                    before: e.before.as_ref().map(to_json).transpose()?,
+                    before_patch: e
+                        .before
+                        .as_ref()
+                        .map(|before| before_patch(before, &e.after))
+                        .transpose()?,
                     after: to_json(&e.after)?,
                     depth: e.depth,
                     rule_id: e.rule_id.as_deref(),
@@ -124,7 +129,7 @@ impl StoreTx {
         for chunk in rows.chunks(crate::MAX_ROWS_PER_STATEMENT) {
             on_tx!(self, c, db => {
                 let sql = format!(
-                    "INSERT INTO events (id, case_id, kind, changed, before_state, after_state, depth, rule_id, created_at) VALUES {}",
+                    "INSERT INTO events (id, case_id, kind, changed, before_patch, after_state, depth, rule_id, created_at) VALUES {}",
                     db.placeholders(chunk.len(), COLUMNS, 1)
                 );
                 let mut query = sqlx::query(&sql);
@@ -134,7 +139,7 @@ impl StoreTx {
                         .bind(row.case_id)
                         .bind(row.kind.as_str())
                         .bind(to_json(&row.changed)?)
-                        .bind(row.before.as_deref())
+                        .bind(row.before_patch.as_deref())
                         .bind(row.after.as_str())
                         .bind(i64::from(row.depth))
                         .bind(row.rule_id)
@@ -201,7 +206,8 @@ impl Store {
             let rows = sqlx::query(&format!(
                 "UPDATE events SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
                  WHERE seq IN ({claimable}) \
-                 RETURNING seq, id, case_id, kind, changed, before_state, after_state, depth, rule_id, attempts, created_at"
+                 RETURNING seq, id, case_id, kind, changed, before_state, before_patch, after_state, depth, \
+                 rule_id, attempts, created_at"
             ))
             .bind(owner)
             .bind(lease_until)
@@ -264,21 +270,103 @@ fn parse_kind(s: &str) -> Result<EventKind> {
 }
 
 fn event_row(r: &impl Fields) -> Result<EventRow> {
+    let after_text = r.text("after_state")?;
+    let after: Case = from_json(&after_text)?;
+    let before = match (r.opt_text("before_patch")?, r.opt_text("before_state")?) {
+        (Some(patch), _) => Some(apply_before_patch(&after_text, &patch)?),
+        (None, Some(full)) => Some(from_json(&full)?),
+        (None, None) => None,
+    };
     Ok(EventRow {
         seq: r.int("seq")?,
         id: r.text("id")?,
         case_id: r.text("case_id")?,
         kind: parse_kind(&r.text("kind")?)?,
         changed: from_json(&r.text("changed")?)?,
-        before: r
-            .opt_text("before_state")?
-            .as_deref()
-            .map(from_json)
-            .transpose()?,
-        after: from_json(&r.text("after_state")?)?,
+        before,
+        after,
         depth: u32::try_from(r.int("depth")?).unwrap_or(0),
         rule_id: r.opt_text("rule_id")?,
         attempts: r.int("attempts")?,
         created_at: r.int("created_at")?,
     })
+}
+
+/// The case before a change as a JSON merge patch (RFC 7396) over the case after it: only
+/// what the change touched, `{}` when nothing did (a survey or message event).
+pub(crate) fn before_patch(before: &Case, after: &Case) -> Result<String> {
+    let before = serde_json::to_value(before).map_err(StoreError::Encode)?;
+    let after = serde_json::to_value(after).map_err(StoreError::Encode)?;
+    to_json(&merge_diff(&after, &before))
+}
+
+/// The case before, from the stored case after and the patch.
+fn apply_before_patch(after: &str, patch: &str) -> Result<Case> {
+    let mut before: serde_json::Value = from_json(after)?;
+    let patch: serde_json::Value = from_json(patch)?;
+    json_patch::merge(&mut before, &patch);
+    serde_json::from_value(before).map_err(StoreError::Decode)
+}
+
+/// The merge patch that turns `from` into `to`. A key `to` lacks becomes `null` (merge
+/// patches remove with null), so a `null` in `to` comes back as an absent key, which a
+/// case reads the same way.
+fn merge_diff(from: &serde_json::Value, to: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match (from, to) {
+        (Value::Object(from), Value::Object(to)) => {
+            let mut patch = serde_json::Map::new();
+            for (key, value) in to {
+                match from.get(key) {
+                    Some(old) if old == value => {}
+                    Some(old) => {
+                        patch.insert(key.clone(), merge_diff(old, value));
+                    }
+                    None => {
+                        patch.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            for key in from.keys().filter(|k| !to.contains_key(*k)) {
+                patch.insert(key.clone(), Value::Null);
+            }
+            Value::Object(patch)
+        }
+        _ => to.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn case(value: serde_json::Value) -> Case {
+        serde_json::from_value(value).expect("a case")
+    }
+
+    #[test]
+    fn the_before_patch_holds_only_what_changed_and_gives_the_case_back() {
+        let before = case(json!({"id": "C-1", "status": "Open", "queue": "tier1",
+            "profile": {"name": "Ana", "phone": "+34600000001", "language": "es"}, "tags": ["a"]}));
+        let after = case(json!({"id": "C-1", "status": "Resolved",
+            "profile": {"name": "Ana", "phone": "+34600000002", "language": "es"}, "tags": ["a", "b"]}));
+        let patch = before_patch(&before, &after).expect("patch");
+        let value: serde_json::Value = serde_json::from_str(&patch).expect("json");
+        assert_eq!(value["status"], "Open");
+        assert_eq!(value["queue"], "tier1");
+        assert_eq!(value["profile"], json!({"phone": "+34600000001"}));
+        assert!(
+            value.get("id").is_none(),
+            "unchanged fields are left out: {patch}"
+        );
+        let after_text = to_json(&after).expect("after");
+        assert_eq!(
+            apply_before_patch(&after_text, &patch).expect("before"),
+            before
+        );
+        let same = before_patch(&after, &after).expect("patch");
+        assert_eq!(same, "{}");
+        assert_eq!(apply_before_patch(&after_text, &same).expect("same"), after);
+    }
 }
