@@ -712,3 +712,55 @@ async fn get(http: &reqwest::Client, url: &str) -> (u16, Value) {
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meta_webhooks_and_survey_pages_work_on_either_process() {
+    let Some(server) = postgres_or_skip("meta_webhooks_and_survey_pages_work_on_either_process")
+    else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let cluster = Cluster::start(&server, Options::default()).await;
+    let http = &cluster.http;
+    // Behind a load balancer Meta's webhook reaches any process: here B takes the statuses
+    // of a message A may have sent.
+    cluster
+        .mock
+        .set_webhook_url(&format!("{}/webhooks/whatsapp", cluster.b.url));
+    let number = phone("3460006", 1);
+    let answer = http
+        .put(cluster.a.api("/cases/C-70001"))
+        .json(&resolved_case("C-70001", &number))
+        .send()
+        .await
+        .expect("PUT reaches A");
+    assert!(
+        answer.status().is_success(),
+        "PUT to A: {}",
+        answer.status()
+    );
+    let invite = eventually(Duration::from_secs(20), || async {
+        let (_, body) = get(http, &cluster.a.api("/invites?case_id=C-70001")).await;
+        let invite = body["items"][0].clone();
+        (invite["status"] == "opened").then_some(invite)
+    })
+    .await
+    .expect("the statuses B took moved the invite to opened, as A sees it");
+
+    // The survey link works on either process: answered on B, seen completed on A.
+    let token = invite["link"]
+        .as_str()
+        .and_then(|l| l.rsplit('/').next())
+        .expect("a survey link")
+        .to_string();
+    let submitted = http
+        .post(format!("{}/s/{token}/answers", cluster.b.url))
+        .json(&json!({"answers": {"score": 4}, "submit": true}))
+        .send()
+        .await
+        .expect("answers reach B");
+    assert_eq!(submitted.status(), 200);
+    let (_, body) = get(http, &cluster.a.api("/invites?case_id=C-70001")).await;
+    assert_eq!(body["items"][0]["response_status"], "completed", "{body}");
+    cluster.finish().await;
+}
