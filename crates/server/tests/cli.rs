@@ -209,3 +209,69 @@ fn migrate_creates_the_schema_and_is_idempotent() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unsupported database URL"));
 }
+
+/// SPEC §4.17: storage grows with what happened, not with time. Ten minutes of the demo at
+/// its default speed (14,400×) are 100 days of clock time; this runs the same 100 days at
+/// ten times that speed in one minute, and watches the demo's database files from outside.
+#[test]
+fn the_demo_database_stays_small_over_ten_minutes_of_demo_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_closeloop"))
+        .args([
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--speed",
+            "144000",
+            "--stop-after",
+            "60s",
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .env("TMPDIR", tmp.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("closeloop runs");
+    let database_bytes = || -> u64 {
+        let Ok(dirs) = std::fs::read_dir(tmp.path()) else {
+            return 0;
+        };
+        dirs.flatten()
+            .flat_map(|dir| {
+                std::fs::read_dir(dir.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+            })
+            .filter(|f| f.file_name().to_string_lossy().starts_with("demo.db"))
+            .filter_map(|f| f.metadata().ok())
+            .map(|m| m.len())
+            .sum()
+    };
+    let started = std::time::Instant::now();
+    let mut largest = 0;
+    let mut at_half_time = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        let bytes = database_bytes();
+        largest = largest.max(bytes);
+        if started.elapsed() < std::time::Duration::from_secs(40) {
+            at_half_time = bytes;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(180),
+            "the demo did not stop after --stop-after 60s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    assert!(status.success(), "{stdout}");
+    assert!(stdout.contains("C-1001"), "the scenario ran: {stdout}");
+    assert!(
+        largest > 0 && largest < 5_000_000,
+        "the demo's database reached {largest} bytes"
+    );
+    eprintln!("demo database: {at_half_time} bytes at about 60 days, at most {largest} bytes over 100 days");
+}

@@ -19,15 +19,40 @@ use crate::runtime::clock::Clock;
 /// reachable from the working directory.
 const EMBEDDED_CONFIG: &str = include_str!("../../../../examples/closeloop.yaml");
 
-/// How much faster than real time the demo's clock runs: four hours a second, so the
-/// config's real durations (24 h before a reminder, 1 h of inactivity) play out in seconds.
-const DEMO_SPEED: f64 = 14_400.0;
+/// How much faster than real time the demo's clock runs by default: four hours a second, so
+/// the config's real durations (24 h before a reminder, 1 h of inactivity) play out in seconds.
+pub(crate) const DEMO_SPEED: f64 = 14_400.0;
 
-/// Runs the demo; serves until Ctrl-C unless `no_serve`.
+/// The demo's clock must move forward, and not so fast that a link's lifetime passes
+/// between two requests of the scenario.
+const MAX_SPEED: f64 = 1_000_000.0;
+
+/// Parses `--speed`: a factor in 1..=1,000,000.
+pub(crate) fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(speed) if (1.0..=MAX_SPEED).contains(&speed) => Ok(speed),
+        _ => Err(format!(
+            "expected a number from 1 to {MAX_SPEED}, the clock's speed-up over real time"
+        )),
+    }
+}
+
+/// What the demo does after printing its summary.
+pub(crate) enum Serving {
+    /// Stop at once.
+    No,
+    /// Serve for this long, then stop.
+    For(Duration),
+    /// Serve until Ctrl-C or SIGTERM.
+    UntilCtrlC,
+}
+
+/// Runs the demo, then serves as `serving` says.
 pub(crate) async fn run(
     listen: SocketAddr,
     config_path: &Path,
-    no_serve: bool,
+    speed: f64,
+    serving: Serving,
 ) -> anyhow::Result<ExitCode> {
     let loaded = if config_path.exists() {
         config_file::load(config_path)
@@ -61,12 +86,15 @@ pub(crate) async fn run(
         document,
         database_url: database_url.clone(),
         listen: addr,
-        clock: Clock::accelerated(DEMO_SPEED),
+        clock: Clock::accelerated(speed),
     })
     .await?;
     let base = running.url();
     println!("closeloop demo: serving on {base} (database {database_url}, sandbox provider)");
-    println!("the clock runs {DEMO_SPEED}× faster: a day of reminders passes in about 6 s\n");
+    println!(
+        "the clock runs {speed}× faster: a day of reminders passes in about {:.1} s\n",
+        86_400.0 / speed
+    );
     let demo = Demo {
         http: reqwest::Client::new(),
         base: base.clone(),
@@ -104,13 +132,21 @@ pub(crate) async fn run(
     print_table(&rows);
     println!("\nWhat the customers saw: {base}/api/v1/sandbox/messages");
     println!("A case's trace:          closeloop explain C-1003 --server {base}");
-    if no_serve {
-        running.stop().await;
-    } else {
-        println!("\nServing until Ctrl-C.");
-        super::serve::shutdown_signal().await;
-        running.stop().await;
+    match serving {
+        Serving::No => {}
+        Serving::For(duration) => {
+            println!("\nServing for {} s.", duration.as_secs());
+            tokio::select! {
+                () = tokio::time::sleep(duration) => {}
+                () = super::serve::shutdown_signal() => {}
+            }
+        }
+        Serving::UntilCtrlC => {
+            println!("\nServing until Ctrl-C.");
+            super::serve::shutdown_signal().await;
+        }
     }
+    running.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(ExitCode::SUCCESS)
 }

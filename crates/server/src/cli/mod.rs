@@ -35,6 +35,12 @@ enum Command {
         /// Exit after printing the summary instead of serving until Ctrl-C.
         #[arg(long)]
         no_serve: bool,
+        /// How many times faster than real time the demo's clock runs.
+        #[arg(long, default_value_t = demo::DEMO_SPEED, value_parser = demo::parse_speed)]
+        speed: f64,
+        /// Serve for this long (e.g. `10m`) after the summary, then exit.
+        #[arg(long, conflicts_with = "no_serve")]
+        stop_after: Option<closeloop_domain::duration::Duration>,
     },
     /// Run the service: HTTP API, webhooks, survey pages, workers.
     Serve {
@@ -134,7 +140,16 @@ pub fn main() -> ExitCode {
                 listen,
                 config,
                 no_serve,
-            } => demo::run(listen, &config, no_serve).await,
+                speed,
+                stop_after,
+            } => {
+                let serving = match (no_serve, stop_after) {
+                    (true, _) => demo::Serving::No,
+                    (false, Some(d)) => demo::Serving::For(d.as_std()),
+                    (false, None) => demo::Serving::UntilCtrlC,
+                };
+                demo::run(listen, &config, speed, serving).await
+            }
             Command::Serve {
                 config,
                 database,
