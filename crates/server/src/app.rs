@@ -62,6 +62,7 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
     }
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     let addr = listener.local_addr()?;
+    let (ingest, ingest_queue) = ingest::channel();
     let ctx = Arc::new(Context {
         live,
         store,
@@ -69,11 +70,11 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
         clock: options.clock,
         wake_events: Notify::new(),
         wake_dispatch: Notify::new(),
+        ingest,
     });
     ctx.store
         .set_queue_rules(&ctx.live.snapshot().queue_rules, ctx.clock.now_ms())
         .await?;
-    let (ingest, ingest_queue) = ingest::channel();
     let intake = Arc::new(IntakeGate::default());
     let sandbox = Arc::new(SandboxLog::default());
     let (shutdown, stop) = watch::channel(false);
@@ -96,7 +97,6 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
     )));
     let state: AppState = Arc::new(Services {
         ctx: ctx.clone(),
-        ingest,
         intake,
         sandbox,
         openapi: OnceLock::new(),

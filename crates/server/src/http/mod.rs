@@ -22,7 +22,6 @@ use utoipa_axum::routes;
 
 use crate::runtime::intake::IntakeGate;
 use crate::runtime::sandbox::SandboxLog;
-use crate::usecase::ingest::Ingest;
 use crate::usecase::Context;
 
 /// The largest request body accepted (a batch of case updates fits; anything bigger is 413).
@@ -32,8 +31,6 @@ pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 pub(crate) struct Services {
     /// The operations' handles (store, config, clock, metrics, wake signals).
     pub(crate) ctx: Arc<Context>,
-    /// Group commit of case updates.
-    pub(crate) ingest: Ingest,
     /// Bulk intake's claim on the writer ahead of rule evaluation.
     pub(crate) intake: Arc<IntakeGate>,
     /// The sandbox provider's record of what it "sent".

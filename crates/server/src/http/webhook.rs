@@ -19,7 +19,7 @@ use serde_json::json;
 
 use crate::http::openapi::ErrorBody;
 use crate::http::AppState;
-use crate::usecase::delivery;
+use crate::usecase::delivery::Status;
 use crate::usecase::error::{ApiError, Code};
 use crate::usecase::inbound;
 
@@ -118,17 +118,30 @@ pub(crate) async fn receive(
         }
     };
     let events = webhook::events(&payload);
-    for event in &events {
-        let result = match event {
-            WebhookEvent::Status(s) => delivery::apply(&state, &s.wamid, &s.status, &s.errors)
-                .await
-                .map(|_| ()),
-            WebhookEvent::Inbound(m) => inbound::handle(&state, m).await,
-        };
-        if let Err(e) = result {
+    let statuses: Vec<Status> = events
+        .iter()
+        .filter_map(|event| match event {
+            WebhookEvent::Status(s) => Some(Status {
+                wamid: s.wamid.clone(),
+                status: s.status.clone(),
+                errors: s.errors.clone(),
+            }),
+            WebhookEvent::Inbound(_) => None,
+        })
+        .collect();
+    if !statuses.is_empty() {
+        if let Err(e) = state.ingest.submit_statuses(statuses).await {
             // Meta retries a non-200 delivery; statuses are idempotent, so that is safe.
             state.metrics.webhooks.with_label_values(&["error"]).inc();
-            return ApiError::internal(e).into_response();
+            return e.into_response();
+        }
+    }
+    for event in &events {
+        if let WebhookEvent::Inbound(m) = event {
+            if let Err(e) = inbound::handle(&state, m).await {
+                state.metrics.webhooks.with_label_values(&["error"]).inc();
+                return ApiError::internal(e).into_response();
+            }
         }
     }
     state.metrics.webhooks.with_label_values(&["ok"]).inc();

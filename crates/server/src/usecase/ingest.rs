@@ -1,8 +1,10 @@
 //! Ingesting case updates from the helpdesk (SPEC §5.1): one update at a time through
 //! group commit, or a batch of lines in bulk.
 //!
-//! Group commit of case updates. `PUT`/`PATCH /cases/{id}` hand their update to one writer
-//! task, which applies every update waiting at that moment in a single transaction (each in
+//! Group commit of the small writes that arrive together: case updates (`PUT`/`PATCH
+//! /cases/{id}`), the delivery statuses of Meta's webhooks and the dispatcher's settles of
+//! finished sends. Callers hand their work to one writer task,
+//! which applies everything waiting at that moment in a single transaction (each unit in
 //! its own savepoint, so a bad one cannot spoil the others) and answers each request only
 //! after the commit. Under concurrency this turns N small transactions into one, which is
 //! what a single SQLite writer needs; with one client it adds no wait.
@@ -16,7 +18,9 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::runtime::ids::new_id;
+use crate::usecase::delivery::{self, Status};
 use crate::usecase::error::ApiError;
+use crate::usecase::settle::{self, Settle};
 use crate::usecase::Context;
 
 /// Most updates committed together.
@@ -33,7 +37,7 @@ const UNCHANGED: u16 = 200;
 pub(crate) type MakeCase = Box<dyn FnOnce(Option<&Case>) -> Result<Case, ApiError> + Send>;
 
 /// The answer to one update.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Answer {
     /// Whether the case changed (an event was emitted), or the replayed answer's.
     pub(crate) changed: bool,
@@ -43,11 +47,30 @@ pub(crate) struct Answer {
     pub(crate) replayed: bool,
 }
 
-struct Job {
+/// One unit of work waiting for the writer.
+enum Job {
+    Case(CaseJob),
+    Statuses(StatusJob),
+    Settle(SettleJob),
+}
+
+/// A send outcome; the answer says whether an invite changed.
+struct SettleJob {
+    settle: Box<Settle>,
+    reply: oneshot::Sender<Result<bool, ApiError>>,
+}
+
+struct CaseJob {
     id: String,
     key: Option<String>,
     make: MakeCase,
     reply: oneshot::Sender<Result<Answer, ApiError>>,
+}
+
+/// The statuses of one webhook delivery; the answer says whether any changed something.
+struct StatusJob {
+    statuses: Vec<Status>,
+    reply: oneshot::Sender<Result<bool, ApiError>>,
 }
 
 /// The handle requests submit updates through.
@@ -78,12 +101,49 @@ impl Ingest {
         make: MakeCase,
     ) -> Result<Answer, ApiError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job {
+        let job = Job::Case(CaseJob {
             id,
             key,
             make,
             reply,
-        };
+        });
+        self.send(job, answer).await
+    }
+
+    /// Submits the delivery statuses of one webhook and waits until they are committed;
+    /// answers whether any of them changed something.
+    ///
+    /// # Errors
+    /// 500 on database failure (Meta redelivers; statuses are idempotent), or 503 while the
+    /// service is shutting down.
+    pub(crate) async fn submit_statuses(&self, statuses: Vec<Status>) -> Result<bool, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Statuses(StatusJob { statuses, reply }), answer)
+            .await
+    }
+
+    /// Submits a send outcome and waits until it is committed; answers whether an invite
+    /// changed.
+    ///
+    /// # Errors
+    /// 500 on database failure, or 503 while the service is shutting down.
+    pub(crate) async fn submit_settle(&self, settle: Settle) -> Result<bool, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(
+            Job::Settle(SettleJob {
+                settle: Box::new(settle),
+                reply,
+            }),
+            answer,
+        )
+        .await
+    }
+
+    async fn send<T>(
+        &self,
+        job: Job,
+        answer: oneshot::Receiver<Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
         if self.sender.send(job).await.is_err() {
             return Err(ApiError::unavailable("the service is shutting down; retry"));
         }
@@ -133,47 +193,148 @@ async fn begin_locked(state: &Context, ids: &[&str]) -> Result<StoreTx, StoreErr
     Ok(tx)
 }
 
+/// Where a job's answer goes once the group has committed.
+enum Reply {
+    Case(
+        oneshot::Sender<Result<Answer, ApiError>>,
+        Result<Answer, ApiError>,
+    ),
+    /// Statuses and settles: whether something changed.
+    Changed(
+        oneshot::Sender<Result<bool, ApiError>>,
+        Result<bool, ApiError>,
+    ),
+}
+
+impl Reply {
+    fn send(self) {
+        match self {
+            Reply::Case(to, result) => {
+                let _ = to.send(result);
+            }
+            Reply::Changed(to, result) => {
+                let _ = to.send(result);
+            }
+        }
+    }
+
+    fn fail(self, error: &ApiError) {
+        match self {
+            Reply::Case(to, _) => Reply::Case(to, Err(error.clone())).send(),
+            Reply::Changed(to, _) => Reply::Changed(to, Err(error.clone())).send(),
+        }
+    }
+
+    fn changed(&self) -> bool {
+        match self {
+            Reply::Case(_, Ok(answer)) => answer.changed && !answer.replayed,
+            Reply::Changed(_, Ok(changed)) => *changed,
+            _ => false,
+        }
+    }
+}
+
+impl Job {
+    /// The job's reply, not yet answered.
+    fn pending(self) -> Reply {
+        match self {
+            Job::Case(c) => Reply::Case(c.reply, Ok(Answer::default())),
+            Job::Statuses(s) => Reply::Changed(s.reply, Ok(false)),
+            Job::Settle(s) => Reply::Changed(s.reply, Ok(false)),
+        }
+    }
+}
+
 async fn write_group(state: &Context, jobs: Vec<Job>) {
     let now = state.clock.now_ms();
     let snapshot = state.live.snapshot();
-    let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+    let ids: Vec<&str> = jobs
+        .iter()
+        .filter_map(|j| match j {
+            Job::Case(c) => Some(c.id.as_str()),
+            Job::Statuses(_) | Job::Settle(_) => None,
+        })
+        .collect();
     let mut tx = match begin_locked(state, &ids).await {
         Ok(tx) => tx,
         Err(e) => {
             let error = ApiError::internal(&e);
             for job in jobs {
-                let _ = job.reply.send(Err(error.clone()));
+                job.pending().fail(&error);
             }
             return;
         }
     };
-    let mut results = Vec::with_capacity(jobs.len());
-    let mut changed = false;
+    let mut replies = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let update = Update {
-            id: job.id,
-            key: job.key,
-            make: job.make,
-        };
-        let result = apply_in_savepoint(&mut tx, update, &snapshot.queue_rules, now).await;
-        if let Ok(answer) = &result {
-            changed |= answer.changed && !answer.replayed;
-        }
-        results.push((job.reply, result));
+        replies.push(match job {
+            Job::Case(job) => {
+                let update = Update {
+                    id: job.id,
+                    key: job.key,
+                    make: job.make,
+                };
+                let result = apply_in_savepoint(&mut tx, update, &snapshot.queue_rules, now).await;
+                Reply::Case(job.reply, result)
+            }
+            Job::Statuses(job) => {
+                let result = statuses_in_savepoint(&mut tx, &job.statuses, now).await;
+                Reply::Changed(job.reply, result)
+            }
+            Job::Settle(job) => {
+                let result = settle_in_savepoint(&mut tx, &job.settle, now).await;
+                Reply::Changed(job.reply, result)
+            }
+        });
     }
     if let Err(e) = tx.commit().await {
         let error = ApiError::internal(&e);
-        for (reply, _) in results {
-            let _ = reply.send(Err(error.clone()));
+        for reply in replies {
+            reply.fail(&error);
         }
         return;
     }
-    for (reply, result) in results {
-        let _ = reply.send(result);
+    let changed = replies.iter().any(Reply::changed);
+    for reply in replies {
+        reply.send();
     }
     if changed {
         state.wake_events.notify_one();
     }
+}
+
+async fn settle_in_savepoint(tx: &mut StoreTx, job: &Settle, now: i64) -> Result<bool, ApiError> {
+    tx.savepoint().await?;
+    match settle::settle_in(tx, job, now).await {
+        Ok(changed) => {
+            tx.release_savepoint().await?;
+            Ok(changed)
+        }
+        Err(e) => {
+            tx.rollback_to_savepoint().await?;
+            Err(ApiError::internal(&e))
+        }
+    }
+}
+
+async fn statuses_in_savepoint(
+    tx: &mut StoreTx,
+    statuses: &[Status],
+    now: i64,
+) -> Result<bool, ApiError> {
+    tx.savepoint().await?;
+    let mut changed = false;
+    for status in statuses {
+        match delivery::apply_in(tx, status, now).await {
+            Ok(c) => changed |= c,
+            Err(e) => {
+                tx.rollback_to_savepoint().await?;
+                return Err(ApiError::internal(&e));
+            }
+        }
+    }
+    tx.release_savepoint().await?;
+    Ok(changed)
 }
 
 /// One case update as it was submitted.

@@ -45,6 +45,8 @@ pub(crate) struct Context {
     pub(crate) wake_events: Notify,
     /// Wakes the dispatcher when a message was queued or the config changed.
     pub(crate) wake_dispatch: Notify,
+    /// Group commit of case updates, webhook statuses and send outcomes.
+    pub(crate) ingest: ingest::Ingest,
 }
 
 impl Context {

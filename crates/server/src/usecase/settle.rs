@@ -1,32 +1,59 @@
 //! The outcome of a send attempt, recorded with what it means for the invite, the
-//! recipient and the sender account (SPEC §4.11, §4.12), in one short transaction after
-//! the provider answered.
+//! recipient and the sender account (SPEC §4.11, §4.12), after the provider answered. The
+//! settles of sends that finish together commit together, through the group commit of
+//! `ingest`.
 
 use closeloop_domain::config::MessageKind;
 use closeloop_domain::status::InviteStatus;
-use closeloop_store::{ClaimedMessage, SendResult, StoreError};
+use closeloop_store::{ClaimedMessage, SendResult, StoreError, StoreTx};
 use closeloop_whatsapp::classify::ErrorClass;
 
+use crate::usecase::error::ApiError;
 use crate::usecase::opt_out::{self, Source};
 use crate::usecase::status::{change_invite_status, invite_sent, settle_message};
 use crate::usecase::Context;
 
-/// Writes a send outcome and its consequences; a message no longer leased to us (the
-/// lease expired and another dispatcher took it) is left alone.
+/// A send attempt's outcome, waiting to be written.
+pub(crate) struct Settle {
+    /// The message as it was claimed.
+    pub(crate) message: ClaimedMessage,
+    /// The claim's lease owner: only that claim may settle it.
+    pub(crate) lease_owner: String,
+    /// What the provider answered.
+    pub(crate) result: SendResult,
+    /// The class of the provider's error, for a failure.
+    pub(crate) class: Option<ErrorClass>,
+}
+
+/// Writes a send outcome and its consequences and waits until they are committed.
+///
+/// # Errors
+/// When it could not be written (already logged); the lease then expires and the message
+/// is sent again.
+pub(crate) async fn settle(ctx: &Context, settle: Settle) -> Result<(), ApiError> {
+    ctx.ingest.submit_settle(settle).await.map(|_| ())
+}
+
+/// Writes a send outcome and its consequences into `tx`; a message no longer leased to us
+/// (the lease expired and another dispatcher took it) is left alone. Returns whether an
+/// invite changed.
 ///
 /// # Errors
 /// On database failure.
-pub(crate) async fn settle(
-    ctx: &Context,
-    message: &ClaimedMessage,
-    lease_owner: &str,
-    result: &SendResult,
-    class: Option<ErrorClass>,
-) -> Result<(), StoreError> {
-    let now = ctx.clock.now_ms();
-    let mut tx = ctx.store.begin().await?;
-    if !settle_message(&mut tx, &message.id, lease_owner, result, now).await? {
-        return Ok(());
+pub(crate) async fn settle_in(
+    tx: &mut StoreTx,
+    settle: &Settle,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let Settle {
+        message,
+        lease_owner,
+        result,
+        class,
+    } = settle;
+    let class = *class;
+    if !settle_message(tx, &message.id, lease_owner, result, now).await? {
+        return Ok(false);
     }
     let invite = tx.invite(&message.invite_id).await?;
     let mut invite_changed = false;
@@ -34,7 +61,7 @@ pub(crate) async fn settle(
         SendResult::Accepted { .. } => {
             if let Some(invite) = &invite {
                 if message.kind != MessageKind::ThankYou {
-                    invite_changed = invite_sent(&mut tx, invite, now).await?;
+                    invite_changed = invite_sent(tx, invite, now).await?;
                 }
             }
         }
@@ -60,20 +87,15 @@ pub(crate) async fn settle(
                     InviteStatus::Failed
                 };
                 invite_changed =
-                    change_invite_status(&mut tx, invite, target, Some((*code, title)), now)
-                        .await?;
+                    change_invite_status(tx, invite, target, Some((*code, title)), now).await?;
             }
             if class == Some(ErrorClass::OptOut) {
                 let source = Source::Provider {
                     account: &message.account,
                 };
-                opt_out::suppress(&mut tx, &message.recipient, &source, now).await?;
+                opt_out::suppress(tx, &message.recipient, &source, now).await?;
             }
         }
     }
-    tx.commit().await?;
-    if invite_changed {
-        ctx.wake_events.notify_one();
-    }
-    Ok(())
+    Ok(invite_changed)
 }

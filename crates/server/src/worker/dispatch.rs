@@ -24,7 +24,8 @@ use crate::runtime::clock::rfc3339;
 use crate::runtime::ids::{new_id, unit_random};
 use crate::runtime::rate::SendWindows;
 use crate::runtime::sandbox::{SandboxLog, SandboxMessage};
-use crate::usecase::settle::settle;
+use crate::usecase::error::ApiError;
+use crate::usecase::settle::{settle, Settle};
 use crate::usecase::{delivery, Context};
 
 /// Slack added to a claimed batch's lease beyond its paced send time.
@@ -168,8 +169,11 @@ async fn dispatch_round(state: &State, account: &Account) -> Result<usize, Store
         let slot = first_slot + i as i64 * interval;
         sends.spawn(async move {
             state.ctx.clock.sleep_until_us(slot).await;
-            if let Err(e) = send_one(&state, &account, message, &lease).await {
-                tracing::error!(error = %e, "could not record a send result; the lease will expire and it is retried");
+            if send_one(&state, &account, message, &lease).await.is_err() {
+                // The cause is logged where it happened.
+                tracing::error!(
+                    "could not record a send result; the lease will expire and it is retried"
+                );
             }
         });
     }
@@ -183,7 +187,7 @@ async fn send_one(
     account: &Account,
     message: ClaimedMessage,
     lease: &str,
-) -> Result<(), StoreError> {
+) -> Result<(), ApiError> {
     if state
         .ctx
         .store
@@ -194,7 +198,7 @@ async fn send_one(
             code: None,
             title: "recipient is suppressed; not sent".into(),
         };
-        return settle(&state.ctx, &message, lease, &result, None).await;
+        return settle(&state.ctx, settled(message, lease, result, None)).await;
     }
     let outcome = match serde_json::from_value::<SendRequest>(message.payload.clone()) {
         Ok(request) => {
@@ -242,7 +246,21 @@ async fn send_one(
             )
         }
     };
-    settle(&state.ctx, &message, lease, &result, class).await
+    settle(&state.ctx, settled(message, lease, result, class)).await
+}
+
+fn settled(
+    message: ClaimedMessage,
+    lease: &str,
+    result: SendResult,
+    class: Option<ErrorClass>,
+) -> Settle {
+    Settle {
+        message,
+        lease_owner: lease.to_string(),
+        result,
+        class,
+    }
 }
 
 async fn provider_send(
@@ -291,7 +309,12 @@ fn sandbox_send(state: &State, account: &str, request: &SendRequest, text: Strin
     tokio::spawn(async move {
         for (status, delay) in SANDBOX_STATUS_STEPS {
             tokio::time::sleep(ctx.clock.real_duration(delay)).await;
-            if let Err(e) = delivery::apply(&ctx, &id, &status, &[]).await {
+            let status = delivery::Status {
+                wamid: id.clone(),
+                status,
+                errors: Vec::new(),
+            };
+            if let Err(e) = delivery::apply(&ctx, &status).await {
                 tracing::warn!(error = %e, "sandbox status not applied");
             }
         }
