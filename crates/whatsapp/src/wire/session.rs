@@ -15,7 +15,8 @@ use super::limits::{check_session, LimitError};
 pub struct SessionRequest {
     /// Always `"whatsapp"`.
     pub messaging_product: String,
-    /// Always `"individual"`.
+    /// Always `"individual"`; optional on the wire, where Meta's own examples leave it out.
+    #[serde(default = "individual")]
     pub recipient_type: String,
     /// Recipient phone number as E.164 digits without `+`.
     pub to: String,
@@ -25,6 +26,10 @@ pub struct SessionRequest {
     /// Opaque data (≤ 512 bytes) Meta echoes in this message's status webhooks.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub biz_opaque_callback_data: Option<String>,
+}
+
+fn individual() -> String {
+    "individual".into()
 }
 
 /// What a free-form message carries, tagged by the request's `type`.
