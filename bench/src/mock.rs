@@ -2,7 +2,7 @@
 //! integration tests use (crates/server/tests/common/mod.rs), with one account and a send
 //! rate high enough that pacing is not what the benchmark measures.
 
-use closeloop_wamock::{MockAccount, MockCloud, MockConfig, TemplateDef};
+use closeloop_wamock::{MockAccount, MockCloud, MockConfig, TemplateButton, TemplateDef};
 
 /// Meta's id of the benchmark's business number.
 pub const PHONE_NUMBER_ID: &str = "109876543210";
@@ -83,7 +83,7 @@ pub async fn start() -> MockCloud {
     let mut templates = Vec::new();
     for language in ["en_US", "es"] {
         templates.push(TemplateDef {
-            url_button: true,
+            buttons: vec![TemplateButton::DynamicUrl],
             ..TemplateDef::new("csat_invite", language, 3)
         });
         templates.push(TemplateDef::new("csat_reminder", language, 1));

@@ -13,11 +13,13 @@ use axum::{Json, Router};
 use closeloop_whatsapp::wire::{Contact, SendResponse, SentMessage};
 use serde_json::json;
 
+use crate::config::WindowRefusal;
 use crate::deliver;
 use crate::failure::Rejection;
 use crate::ids;
+use crate::outgoing::Outgoing;
 use crate::state::{Received, State};
-use crate::validate::{check_template, parse_body, Parsed};
+use crate::validate::{check, parse_body, Parsed};
 
 /// The router, built by a function so tests and `MockCloud` share it.
 pub(crate) fn router(state: Arc<State>) -> Router {
@@ -61,8 +63,11 @@ async fn send(
     }
     match handle(&state, &phone_number_id, &headers, &body, arrived) {
         Ok(Handled::Accepted(message)) => {
+            let message = *message;
             let response = accepted_body(&message);
-            if state.auto_statuses() {
+            if message.window_refused {
+                tokio::spawn(deliver::window_refusal(state.clone(), message));
+            } else if state.auto_statuses() {
                 tokio::spawn(deliver::auto_statuses(state.clone(), message));
             }
             Json(response).into_response()
@@ -73,7 +78,7 @@ async fn send(
 }
 
 enum Handled {
-    Accepted(Received),
+    Accepted(Box<Received>),
     MarkedRead,
 }
 
@@ -96,17 +101,25 @@ fn handle(
     }
     let request = match parse_body(body)? {
         Parsed::MarkRead => return Ok(Handled::MarkedRead),
-        Parsed::Send(request) => request,
+        Parsed::Send(request) => *request,
     };
-    check_template(&request, &state.config.templates)?;
+    check(&request, &state.config.templates)?;
+    // Templates may go out any time; anything else only inside the customer service window.
+    let outside_window = matches!(request, Outgoing::Session(_))
+        && !state.window_open(phone_number_id, request.to(), arrived);
+    if outside_window && state.config.window_refusal == WindowRefusal::Sync {
+        return Err(Rejection::re_engagement());
+    }
     let message = state.accept(Received {
         at: arrived,
         phone_number_id: phone_number_id.to_string(),
         wamid: ids::wamid(),
-        to: request.to.clone(),
+        to: request.to().to_string(),
         body: serde_json::from_slice(body).unwrap_or_default(),
+        request,
+        window_refused: outside_window,
     })?;
-    Ok(Handled::Accepted(message))
+    Ok(Handled::Accepted(Box::new(message)))
 }
 
 fn accepted_body(message: &Received) -> SendResponse {

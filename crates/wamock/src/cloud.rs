@@ -1,16 +1,57 @@
 //! `MockCloud`: starts the mock on an ephemeral port and is the test's remote control.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use closeloop_whatsapp::webhook::InboundContent;
 use closeloop_whatsapp::wire::InboundMessage;
 use tokio::task::JoinHandle;
 
 use crate::api;
 use crate::config::MockConfig;
 use crate::failure::Failure;
+use crate::ids;
 use crate::payload;
 use crate::state::{Received, State};
+
+/// A message the customer sends to a business number, for [`MockCloud::post_inbound`].
+#[derive(Clone, Debug)]
+pub struct Inbound {
+    /// The customer's digits (`messages[].from`, `contacts[].wa_id`).
+    pub from: String,
+    /// What they typed or tapped.
+    pub content: InboundContent,
+    /// The wamid to use; `None` draws a fresh one. Give the same one twice to redeliver.
+    pub wamid: Option<String>,
+    /// The wamid of our message it answers (`context.id`). `None` on a tap means the last
+    /// message the mock accepted for this customer, as WhatsApp ties a tap to its message;
+    /// typed text carries no context unless given.
+    pub context: Option<String>,
+    /// `contacts[].profile.name`; `None` is "Mock User".
+    pub profile_name: Option<String>,
+}
+
+impl Inbound {
+    /// A message from `from` with a fresh wamid, automatic context and the default name.
+    pub fn new(from: &str, content: InboundContent) -> Inbound {
+        Inbound {
+            from: from.into(),
+            content,
+            wamid: None,
+            context: None,
+            profile_name: None,
+        }
+    }
+}
+
+/// What [`MockCloud::post_inbound`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Posted {
+    /// The inbound message's wamid (`messages[].id`).
+    pub wamid: String,
+    /// The service's last HTTP status after re-deliveries (0: no answer or no webhook URL).
+    pub status: u16,
+}
 
 /// A running stand-in for Meta's Cloud API on `127.0.0.1`. Dropping it stops the server.
 pub struct MockCloud {
@@ -88,7 +129,13 @@ impl MockCloud {
     /// or no webhook URL), after the configured re-deliveries.
     pub async fn send_status(&self, wamid: &str, status: &str, errors: Vec<(i64, String)>) -> u16 {
         match self.state.find(wamid) {
-            Some(message) => self.state.deliver_status(&message, status, &errors).await,
+            Some(message) => {
+                let errors = errors
+                    .iter()
+                    .map(|(code, title)| payload::webhook_error(*code, title, title))
+                    .collect();
+                self.state.deliver_status(&message, status, errors).await
+            }
             None => {
                 let phone_number_id = self
                     .state
@@ -102,7 +149,10 @@ impl MockCloud {
                     wamid,
                     status,
                     recipient_id: None,
-                    errors: &errors,
+                    errors: errors
+                        .iter()
+                        .map(|(code, title)| payload::webhook_error(*code, title, title))
+                        .collect(),
                     biz_opaque_callback_data: None,
                 });
                 self.state.deliver(&phone_number_id, &payload).await
@@ -110,31 +160,72 @@ impl MockCloud {
         }
     }
 
-    /// Posts a signed inbound text message (with `contacts[]`) from `from_digits`.
+    /// Posts a signed inbound text message (with `contacts[]`) from `from_digits`; it opens
+    /// the customer service window like [`MockCloud::post_inbound`].
     pub async fn send_inbound_text(
         &self,
         phone_number_id: &str,
         from_digits: &str,
         text: &str,
     ) -> u16 {
-        self.send_inbound(
-            phone_number_id,
-            payload::text_message(from_digits, text),
-            None,
-        )
-        .await
+        let content = InboundContent::Text { body: text.into() };
+        self.post_inbound(phone_number_id, Inbound::new(from_digits, content))
+            .await
+            .status
     }
 
-    /// Posts any signed inbound message (button tap, interactive reply, …); `contacts[]` is
-    /// filled from `message.from` and `profile_name`.
+    /// Posts a signed inbound message of any kind (text, quick-reply tap, reply button,
+    /// list row) from a customer, in Meta's envelope with `contacts[]`, and opens (or
+    /// refreshes) that customer's 24-hour window with this number first, as their writing
+    /// does at Meta whether or not the webhook gets through.
+    pub async fn post_inbound(&self, phone_number_id: &str, inbound: Inbound) -> Posted {
+        let wamid = inbound.wamid.unwrap_or_else(ids::wamid);
+        let is_tap = !matches!(
+            inbound.content,
+            InboundContent::Text { .. } | InboundContent::Other { .. }
+        );
+        let context = inbound
+            .context
+            .or_else(|| {
+                is_tap
+                    .then(|| self.state.last_sent_to(phone_number_id, &inbound.from))
+                    .flatten()
+            })
+            .map(|id| (payload::display_number(phone_number_id), id));
+        let message = payload::inbound_message(&inbound.from, &wamid, &inbound.content, context);
+        let status = self
+            .send_inbound(phone_number_id, message, inbound.profile_name.as_deref())
+            .await;
+        Posted { wamid, status }
+    }
+
+    /// Posts any signed inbound message built by hand; `contacts[]` is filled from
+    /// `message.from` and `profile_name`. A message with a `from` opens that customer's window.
     pub async fn send_inbound(
         &self,
         phone_number_id: &str,
         message: InboundMessage,
         profile_name: Option<&str>,
     ) -> u16 {
+        if let Some(from) = &message.from {
+            self.state
+                .open_window(phone_number_id, from, Instant::now());
+        }
         let payload = payload::inbound(phone_number_id, message, profile_name);
         self.state.deliver(phone_number_id, &payload).await
+    }
+
+    /// Opens (or refreshes) a customer's window without posting anything: for tests whose
+    /// inbound message reached the service another way.
+    pub fn open_window(&self, phone_number_id: &str, user_digits: &str) {
+        self.state
+            .open_window(phone_number_id, user_digits, Instant::now());
+    }
+
+    /// Closes a customer's window now, as 24 hours of silence would; free-form messages to
+    /// them are refused with 131047 until they write again.
+    pub fn close_window(&self, phone_number_id: &str, user_digits: &str) {
+        self.state.close_window(phone_number_id, user_digits);
     }
 
     /// Posts raw bytes with the given `X-Hub-Signature-256` (or none), once, without

@@ -27,6 +27,19 @@ impl HeaderFormat {
     }
 }
 
+/// One button of a template, in the template's order: the send refers to it by its 0-based
+/// position (`index`), whatever its kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TemplateButton {
+    /// A URL button ending in a `{{1}}` suffix: the send must carry a `url` component with it.
+    DynamicUrl,
+    /// A URL button with a fixed URL: the send carries nothing for it.
+    StaticUrl,
+    /// A quick-reply button: the send may carry a `quick_reply` component with its payload
+    /// (without one, Meta returns the button's text as the payload).
+    QuickReply,
+}
+
 /// An approved template, keyed by `(name, language)`.
 #[derive(Clone, Debug)]
 pub struct TemplateDef {
@@ -36,8 +49,8 @@ pub struct TemplateDef {
     pub language: String,
     /// Number of `{{n}}` variables in the body.
     pub body_params: usize,
-    /// Whether button 0 is a URL button with a dynamic suffix.
-    pub url_button: bool,
+    /// The template's buttons in order.
+    pub buttons: Vec<TemplateButton>,
     /// The header format, when the header has a variable or media.
     pub header: Option<HeaderFormat>,
 }
@@ -49,7 +62,7 @@ impl TemplateDef {
             name: name.into(),
             language: language.into(),
             body_params,
-            url_button: false,
+            buttons: Vec::new(),
             header: None,
         }
     }
@@ -64,6 +77,16 @@ pub struct MockAccount {
     pub access_token: String,
     /// Key of the `X-Hub-Signature-256` on its webhooks.
     pub app_secret: String,
+}
+
+/// How the mock refuses a free-form message outside the 24-hour customer service window.
+/// Meta does both (reference §2.2: 131047 is S/W; §8 asks for a switch).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowRefusal {
+    /// HTTP 400 with the Graph error 131047, nothing recorded.
+    Sync,
+    /// HTTP 200 with a wamid, then a `failed` status webhook carrying 131047.
+    FailedStatus,
 }
 
 /// Everything about a mock instance.
@@ -84,6 +107,10 @@ pub struct MockConfig {
     pub pair_rate_limit: Option<Duration>,
     /// HTTP status of throttling errors: 429 (current Meta table) or 400 (older revisions).
     pub throttle_http_status: u16,
+    /// How long an inbound message keeps the user's customer service window open (24 h).
+    pub service_window: Duration,
+    /// How a free-form send outside the window is refused.
+    pub window_refusal: WindowRefusal,
     /// Re-deliveries of a webhook the service did not answer with 200, after 50 ms, 100 ms,
     /// 200 ms, … (Meta's days-long schedule, compressed).
     pub webhook_retries: u32,
@@ -99,6 +126,8 @@ impl Default for MockConfig {
             status_delay: Duration::from_millis(20),
             pair_rate_limit: None,
             throttle_http_status: 429,
+            service_window: Duration::from_secs(24 * 60 * 60),
+            window_refusal: WindowRefusal::Sync,
             webhook_retries: 3,
         }
     }

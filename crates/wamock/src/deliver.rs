@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use closeloop_whatsapp::signature;
-use closeloop_whatsapp::wire::WebhookPayload;
+use closeloop_whatsapp::wire::{WebhookError, WebhookPayload};
 
 use crate::escape::to_meta_json;
+use crate::failure::RE_ENGAGEMENT;
 use crate::payload::{self, StatusSpec};
 use crate::state::{Received, State};
 
@@ -37,7 +38,7 @@ impl State {
         &self,
         message: &Received,
         status: &str,
-        errors: &[(i64, String)],
+        errors: Vec<WebhookError>,
     ) -> u16 {
         let payload = payload::status(StatusSpec {
             phone_number_id: &message.phone_number_id,
@@ -97,6 +98,16 @@ pub(crate) async fn auto_statuses(state: std::sync::Arc<State>, message: Receive
         if !state.auto_statuses() {
             return;
         }
-        state.deliver_status(&message, status, &[]).await;
+        state.deliver_status(&message, status, Vec::new()).await;
     }
+}
+
+/// The `failed` status that refuses a free-form message sent outside the customer service
+/// window, after `status_delay` like any status. It is the send's answer, so it comes whether
+/// or not automatic statuses are on.
+pub(crate) async fn window_refusal(state: std::sync::Arc<State>, message: Received) {
+    tokio::time::sleep(state.config.status_delay).await;
+    let (code, title, details) = RE_ENGAGEMENT;
+    let error = payload::webhook_error(code, title, details);
+    state.deliver_status(&message, "failed", vec![error]).await;
 }

@@ -6,6 +6,15 @@ use closeloop_whatsapp::wire::{ErrorData, GraphError, GraphErrorEnvelope};
 
 use crate::ids;
 
+/// Code, title and details of Meta's 131047, the same in the sync error and the `failed`
+/// status webhook.
+pub(crate) const RE_ENGAGEMENT: (i64, &str, &str) = (
+    131047,
+    "Re-engagement message",
+    "Message failed to send because more than 24 hours have passed since the customer last \
+     replied to this number.",
+);
+
 /// An answer to force on the next send attempt, whatever the request holds.
 #[derive(Clone, Debug)]
 pub struct Failure {
@@ -117,6 +126,11 @@ impl Rejection {
                 ..GraphError::default()
             }),
         }
+    }
+
+    /// A free-form message outside the 24-hour customer service window (reference §2.4).
+    pub fn re_engagement() -> Rejection {
+        Rejection::new(400, RE_ENGAGEMENT.0, RE_ENGAGEMENT.1, RE_ENGAGEMENT.2)
     }
 
     /// 400 code 100 naming the offending field.

@@ -2,13 +2,12 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use closeloop_whatsapp::webhook::InboundContent;
 use closeloop_whatsapp::wire::{
-    Change, ChangeValue, Entry, ErrorData, InboundMessage, InboundText, Metadata, Profile, Status,
-    WebhookContact, WebhookError, WebhookPayload,
+    Change, ChangeValue, Entry, ErrorData, InboundButton, InboundMessage, InboundText, Interactive,
+    ListReply, Metadata, Profile, ReplyRef, Status, WebhookContact, WebhookError, WebhookPayload,
 };
 use serde_json::json;
-
-use crate::ids;
 
 /// The WABA id the mock reports in `entry[].id`; the service keys on `phone_number_id`.
 const WABA_ID: &str = "102290129340398";
@@ -22,9 +21,13 @@ pub(crate) fn now_timestamp() -> String {
         .to_string()
 }
 
+/// Where Meta's webhook errors point (reference §2.3).
+const ERROR_HREF: &str =
+    "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/";
+
 /// A display number for a phone number id: the mock has no real numbers, so it derives a
 /// stable, digits-only one.
-fn display_number(phone_number_id: &str) -> String {
+pub(crate) fn display_number(phone_number_id: &str) -> String {
     let digits: String = phone_number_id
         .chars()
         .filter(char::is_ascii_digit)
@@ -59,25 +62,27 @@ pub(crate) struct StatusSpec<'a> {
     pub wamid: &'a str,
     pub status: &'a str,
     pub recipient_id: Option<&'a str>,
-    pub errors: &'a [(i64, String)],
+    pub errors: Vec<WebhookError>,
     pub biz_opaque_callback_data: Option<String>,
+}
+
+/// One error item of a `failed` status, in Meta's webhook shape (no `type`, no `fbtrace_id`).
+pub(crate) fn webhook_error(code: i64, title: &str, details: &str) -> WebhookError {
+    WebhookError {
+        code: Some(code),
+        title: Some(title.into()),
+        message: Some(title.into()),
+        error_data: Some(ErrorData {
+            messaging_product: None,
+            details: Some(details.into()),
+        }),
+        href: Some(ERROR_HREF.into()),
+    }
 }
 
 /// A `statuses[]` webhook for one message.
 pub(crate) fn status(spec: StatusSpec<'_>) -> WebhookPayload {
-    let errors: Vec<WebhookError> = spec
-        .errors
-        .iter()
-        .map(|(code, title)| WebhookError {
-            code: Some(*code),
-            title: Some(title.clone()),
-            message: Some(title.clone()),
-            error_data: Some(ErrorData {
-                messaging_product: None,
-                details: Some(title.clone()),
-            }),
-        })
-        .collect();
+    let errors = spec.errors;
     // Meta attaches PMP pricing to non-failed statuses since July 2025.
     let pricing = (spec.status != "failed").then(|| {
         json!({"billable": true, "pricing_model": "PMP", "type": "regular", "category": "utility"})
@@ -124,18 +129,66 @@ pub(crate) fn inbound(
     )
 }
 
-/// An inbound text message from `from_digits`.
-pub(crate) fn text_message(from_digits: &str, text: &str) -> InboundMessage {
-    InboundMessage {
+/// An inbound `messages[]` item of the given kind. `context` is `(display number, our wamid)`:
+/// what Meta attaches when the customer taps a button of, or replies to, our message.
+pub(crate) fn inbound_message(
+    from_digits: &str,
+    wamid: &str,
+    content: &InboundContent,
+    context: Option<(String, String)>,
+) -> InboundMessage {
+    let mut message = InboundMessage {
         from: Some(from_digits.into()),
-        id: Some(ids::wamid()),
+        id: Some(wamid.into()),
         timestamp: Some(now_timestamp()),
-        kind: Some("text".into()),
-        text: Some(InboundText {
-            body: Some(text.into()),
-        }),
+        context: context.map(|(from, id)| json!({"from": from, "id": id})),
         ..InboundMessage::default()
-    }
+    };
+    let kind = match content {
+        InboundContent::Text { body } => {
+            message.text = Some(InboundText {
+                body: Some(body.clone()),
+            });
+            "text"
+        }
+        InboundContent::QuickReply { payload, text } => {
+            message.button = Some(InboundButton {
+                payload: Some(payload.clone()),
+                text: text.clone(),
+            });
+            "button"
+        }
+        InboundContent::ButtonReply { id, title } => {
+            message.interactive = Some(Interactive {
+                kind: Some("button_reply".into()),
+                button_reply: Some(ReplyRef {
+                    id: Some(id.clone()),
+                    title: title.clone(),
+                }),
+                list_reply: None,
+            });
+            "interactive"
+        }
+        InboundContent::ListReply {
+            id,
+            title,
+            description,
+        } => {
+            message.interactive = Some(Interactive {
+                kind: Some("list_reply".into()),
+                button_reply: None,
+                list_reply: Some(ListReply {
+                    id: Some(id.clone()),
+                    title: title.clone(),
+                    description: description.clone(),
+                }),
+            });
+            "interactive"
+        }
+        InboundContent::Other { kind } => kind.as_deref().unwrap_or("unknown"),
+    };
+    message.kind = Some(kind.into());
+    message
 }
 
 #[cfg(test)]
@@ -155,7 +208,11 @@ mod tests {
             wamid: "wamid.A",
             status: "failed",
             recipient_id: Some("34600111222"),
-            errors: &[(131026, "Message undeliverable".into())],
+            errors: vec![webhook_error(
+                131026,
+                "Message undeliverable",
+                "Message Undeliverable.",
+            )],
             biz_opaque_callback_data: Some("case=1".into()),
         });
         let v = serde_json::to_value(&payload).unwrap();
@@ -167,6 +224,11 @@ mod tests {
         assert_eq!(s["id"], "wamid.A");
         assert_eq!(s["recipient_id"], "34600111222");
         assert_eq!(s["errors"][0]["code"], 131026);
+        assert_eq!(
+            s["errors"][0]["error_data"]["details"],
+            "Message Undeliverable."
+        );
+        assert!(s["errors"][0]["href"].is_string());
         assert_eq!(s["biz_opaque_callback_data"], "case=1");
         assert!(s["timestamp"].is_string());
         assert!(s.get("pricing").is_none());
@@ -175,12 +237,56 @@ mod tests {
 
     #[test]
     fn inbound_has_contact() {
-        let payload = inbound("106", text_message("5511988887777", "Olá"), Some("Ana"));
+        let text = InboundContent::Text {
+            body: "Olá".into()
+        };
+        let message = inbound_message("5511988887777", "wamid.I", &text, None);
+        let payload = inbound("106", message, Some("Ana"));
         let v = serde_json::to_value(&payload).unwrap();
         let value = &v["entry"][0]["changes"][0]["value"];
         assert_eq!(value["contacts"][0]["wa_id"], "5511988887777");
         assert_eq!(value["contacts"][0]["profile"]["name"], "Ana");
         assert_eq!(value["messages"][0]["type"], "text");
         assert_eq!(value["messages"][0]["text"]["body"], "Olá");
+        assert!(value["messages"][0].get("context").is_none());
+    }
+
+    #[test]
+    fn taps_have_meta_shape() {
+        let shape = |content: InboundContent| {
+            let context = Some(("15550783881".to_string(), "wamid.OUT".to_string()));
+            serde_json::to_value(inbound_message("5511", "wamid.I", &content, context)).unwrap()
+        };
+        let button = shape(InboundContent::QuickReply {
+            payload: "csat:good".into(),
+            text: Some("Great".into()),
+        });
+        assert_eq!(button["type"], "button");
+        assert_eq!(
+            button["button"],
+            json!({"payload": "csat:good", "text": "Great"})
+        );
+        assert_eq!(
+            button["context"],
+            json!({"from": "15550783881", "id": "wamid.OUT"})
+        );
+        let reply = shape(InboundContent::ButtonReply {
+            id: "b1".into(),
+            title: Some("Yes".into()),
+        });
+        assert_eq!(
+            reply["interactive"],
+            json!({"type": "button_reply", "button_reply": {"id": "b1", "title": "Yes"}})
+        );
+        let row = shape(InboundContent::ListReply {
+            id: "r1".into(),
+            title: Some("10".into()),
+            description: None,
+        });
+        assert_eq!(
+            row["interactive"],
+            json!({"type": "list_reply", "list_reply": {"id": "r1", "title": "10"}})
+        );
+        assert_eq!(row["type"], "interactive");
     }
 }

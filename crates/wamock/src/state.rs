@@ -10,6 +10,7 @@ use tokio::sync::watch;
 
 use crate::config::{MockAccount, MockConfig};
 use crate::failure::{Failure, Rejection};
+use crate::outgoing::Outgoing;
 
 /// A message the mock accepted.
 #[derive(Clone, Debug)]
@@ -24,6 +25,12 @@ pub struct Received {
     pub to: String,
     /// The request body as JSON.
     pub body: serde_json::Value,
+    /// The request body parsed: template, text or interactive.
+    pub request: Outgoing,
+    /// A free-form message sent outside the recipient's customer service window under
+    /// [`crate::WindowRefusal::FailedStatus`]: accepted, then failed with 131047; it never
+    /// reached the customer.
+    pub window_refused: bool,
 }
 
 pub(crate) struct State {
@@ -41,6 +48,8 @@ struct Inner {
     received: Vec<Received>,
     attempts: usize,
     last_send: HashMap<(String, String), Instant>,
+    /// Last inbound message per `(phone_number_id, user)`: the customer service window.
+    last_inbound: HashMap<(String, String), Instant>,
 }
 
 impl State {
@@ -52,6 +61,7 @@ impl State {
             received: Vec::new(),
             attempts: 0,
             last_send: HashMap::new(),
+            last_inbound: HashMap::new(),
         };
         State {
             config,
@@ -106,6 +116,39 @@ impl State {
         Ok(message)
     }
 
+    /// Opens (or refreshes) the user's window, as an inbound message does.
+    pub fn open_window(&self, phone_number_id: &str, user: &str, at: Instant) {
+        self.lock()
+            .last_inbound
+            .insert((phone_number_id.into(), user.into()), at);
+    }
+
+    /// Closes the user's window, as 24 hours without an inbound message would.
+    pub fn close_window(&self, phone_number_id: &str, user: &str) {
+        self.lock()
+            .last_inbound
+            .remove(&(phone_number_id.to_string(), user.to_string()));
+    }
+
+    /// Whether the user wrote to that number within the service window before `at`.
+    pub fn window_open(&self, phone_number_id: &str, user: &str, at: Instant) -> bool {
+        self.lock()
+            .last_inbound
+            .get(&(phone_number_id.to_string(), user.to_string()))
+            .is_some_and(|last| at.saturating_duration_since(*last) < self.config.service_window)
+    }
+
+    /// The wamid of the last message accepted for that user: what a tap answers when the
+    /// test does not say.
+    pub fn last_sent_to(&self, phone_number_id: &str, user: &str) -> Option<String> {
+        self.lock()
+            .received
+            .iter()
+            .rev()
+            .find(|r| r.phone_number_id == phone_number_id && r.to == user)
+            .map(|r| r.wamid.clone())
+    }
+
     pub fn push_failure(&self, failure: Failure) {
         self.lock().failures.push_back(failure);
     }
@@ -154,12 +197,15 @@ mod tests {
     use super::*;
 
     fn message(to: &str, at: Instant) -> Received {
+        let request = closeloop_whatsapp::wire::SessionRequest::text(to, "hi").unwrap();
         Received {
             at,
             phone_number_id: "1".into(),
             wamid: crate::ids::wamid(),
             to: to.into(),
             body: serde_json::Value::Null,
+            request: Outgoing::Session(request),
+            window_refused: false,
         }
     }
 
@@ -184,5 +230,22 @@ mod tests {
             .accept(message("111", t0 + Duration::from_secs(6)))
             .is_ok());
         assert_eq!(state.received().len(), 3);
+    }
+
+    #[test]
+    fn window_opens_expires_and_closes_per_number_and_user() {
+        let state = State::new(MockConfig {
+            service_window: Duration::from_secs(60),
+            ..MockConfig::default()
+        });
+        let t0 = Instant::now();
+        assert!(!state.window_open("1", "111", t0));
+        state.open_window("1", "111", t0);
+        assert!(state.window_open("1", "111", t0 + Duration::from_secs(59)));
+        assert!(!state.window_open("1", "111", t0 + Duration::from_secs(60)));
+        assert!(!state.window_open("2", "111", t0));
+        assert!(!state.window_open("1", "222", t0));
+        state.close_window("1", "111");
+        assert!(!state.window_open("1", "111", t0));
     }
 }

@@ -10,11 +10,17 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use closeloop_wamock::{Failure, HeaderFormat, MockAccount, MockCloud, MockConfig, TemplateDef};
+use closeloop_wamock::{
+    Failure, HeaderFormat, Inbound, MockAccount, MockCloud, MockConfig, Outgoing, TemplateButton,
+    TemplateDef, WindowRefusal,
+};
 use closeloop_whatsapp::classify::{classify, ErrorClass};
-use closeloop_whatsapp::client::{CloudClient, SendError};
-use closeloop_whatsapp::webhook::{self, DeliveryStatus, WebhookEvent};
-use closeloop_whatsapp::wire::{HeaderMedia, InboundButton, InboundMessage, SendRequest};
+use closeloop_whatsapp::client::{CloudClient, Outbound, SendError};
+use closeloop_whatsapp::webhook::{self, DeliveryStatus, InboundContent, WebhookEvent};
+use closeloop_whatsapp::wire::{
+    HeaderKind, HeaderMedia, InboundButton, InboundMessage, ListRow, ListSection, ReplyOption,
+    SendRequest, SessionContent, SessionRequest,
+};
 use closeloop_whatsapp::{signature, Accepted};
 use tokio::sync::mpsc;
 
@@ -32,12 +38,21 @@ fn config() -> MockConfig {
         }],
         templates: vec![
             TemplateDef {
-                url_button: true,
+                buttons: vec![TemplateButton::DynamicUrl],
                 ..TemplateDef::new("csat_invite", "es", 3)
             },
             TemplateDef {
                 header: Some(HeaderFormat::Document),
                 ..TemplateDef::new("summary", "en", 0)
+            },
+            TemplateDef {
+                buttons: vec![
+                    TemplateButton::DynamicUrl,
+                    TemplateButton::QuickReply,
+                    TemplateButton::QuickReply,
+                ],
+                header: Some(HeaderFormat::Video),
+                ..TemplateDef::new("csat_qr", "en", 1)
             },
         ],
         auto_statuses: false,
@@ -54,7 +69,11 @@ fn client() -> CloudClient {
     CloudClient::new(Duration::from_secs(5))
 }
 
-async fn send(mock: &MockCloud, token: &str, request: &SendRequest) -> Result<Accepted, SendError> {
+async fn send<R: Outbound>(
+    mock: &MockCloud,
+    token: &str,
+    request: &R,
+) -> Result<Accepted, SendError> {
     client().send(&mock.api_base(), PNID, token, request).await
 }
 
@@ -541,4 +560,407 @@ async fn forged_webhook_is_posted_once() {
         Some("sha256=dec6a680679a968e7e0319355b23599cbfc54502c0784668e9618baa0c633756")
     );
     assert_eq!(mock.post_webhook(body, genuine).await, 200);
+}
+
+fn quick_invite(header: HeaderKind, payloads: &[(usize, &str)]) -> SendRequest {
+    let mut request = SendRequest::template(
+        TO,
+        "csat_qr",
+        "en",
+        vec!["Ana".into()],
+        Some("TOKEN".into()),
+        Some(HeaderMedia::new(
+            header,
+            "https://cdn.example.com/thanks.mp4",
+        )),
+    );
+    for (index, payload) in payloads {
+        request = request.with_quick_reply(*index, payload).unwrap();
+    }
+    request
+}
+
+fn details(err: &SendError) -> String {
+    match err {
+        SendError::Api { details, .. } => details.clone().unwrap_or_default(),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+fn buttons(to: &str) -> SessionRequest {
+    let option = |id: &str, title: &str| ReplyOption {
+        id: id.into(),
+        title: title.into(),
+    };
+    SessionRequest::buttons(
+        to,
+        "How satisfied are you?",
+        vec![
+            option("csat:3", "Satisfied"),
+            option("csat:1", "Unsatisfied"),
+        ],
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn quick_reply_payloads_are_validated_and_recorded() {
+    let mock = MockCloud::start(config()).await;
+    let request = quick_invite(HeaderKind::Video, &[(1, "csat:good"), (2, "csat:bad")]);
+    send(&mock, TOKEN, &request).await.unwrap();
+    let received = mock.received();
+    assert_eq!(
+        received[0].request.quick_replies(),
+        vec![
+            ("1".to_string(), "csat:good".to_string()),
+            ("2".to_string(), "csat:bad".to_string())
+        ]
+    );
+    assert_eq!(received[0].request, Outgoing::Template(request));
+
+    // Index 3 does not exist; index 0 is the URL button (a second component for it).
+    let mut beyond = quick_invite(HeaderKind::Video, &[]);
+    beyond = beyond.with_quick_reply(3, "x").unwrap();
+    let err = send(&mock, TOKEN, &beyond).await.unwrap_err();
+    assert_eq!(api_parts(&err), (400, Some(132000)));
+    assert!(
+        details(&err).contains("no button at index 3"),
+        "{}",
+        details(&err)
+    );
+
+    let mut long = quick_invite(HeaderKind::Video, &[]);
+    long.template
+        .components
+        .push(closeloop_whatsapp::wire::Component {
+            kind: "button".into(),
+            sub_type: Some("quick_reply".into()),
+            index: Some("1".into()),
+            parameters: vec![closeloop_whatsapp::wire::Parameter::Payload {
+                payload: "p".repeat(257),
+            }],
+        });
+    let err = send(&mock, TOKEN, &long).await.unwrap_err();
+    assert_eq!(api_parts(&err), (400, Some(131009)));
+    assert_eq!(err.title(), "Parameter value is not valid");
+    assert_eq!(mock.received().len(), 1);
+}
+
+#[tokio::test]
+async fn header_must_match_the_template_format() {
+    let mock = MockCloud::start(config()).await;
+    for wrong in [HeaderKind::Image, HeaderKind::Document] {
+        let err = send(&mock, TOKEN, &quick_invite(wrong, &[]))
+            .await
+            .unwrap_err();
+        assert_eq!(api_parts(&err), (400, Some(132012)), "{wrong:?}");
+        assert_eq!(
+            err.title(),
+            "Parameter format does not match format in the created template"
+        );
+    }
+    send(&mock, TOKEN, &quick_invite(HeaderKind::Video, &[]))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn free_form_needs_the_customer_service_window() {
+    let mut hook = receiver(&[]).await;
+    let mock = MockCloud::start(config()).await;
+    mock.set_webhook_url(&hook.url);
+    let text = SessionRequest::text(TO, "Thanks for your feedback!").unwrap();
+
+    // Never wrote: refused synchronously, nothing recorded.
+    for request in [&text, &buttons(TO)] {
+        let err = client()
+            .send(&mock.api_base(), PNID, TOKEN, request)
+            .await
+            .unwrap_err();
+        assert_eq!(api_parts(&err), (400, Some(131047)));
+        assert_eq!(err.title(), "Re-engagement message");
+        assert_eq!(
+            details(&err),
+            "Message failed to send because more than 24 hours have passed since the customer \
+             last replied to this number."
+        );
+    }
+    assert!(mock.received().is_empty());
+    // A template still goes out, and does not open the window.
+    send(&mock, TOKEN, &invite(TO, 3)).await.unwrap();
+    assert_eq!(
+        api_parts(&send(&mock, TOKEN, &text).await.unwrap_err()),
+        (400, Some(131047))
+    );
+
+    // The customer writes: the window opens for them, on this number only.
+    let inbound = Inbound::new(TO, InboundContent::Text { body: "hi".into() });
+    assert_eq!(mock.post_inbound(PNID, inbound).await.status, 200);
+    hook.next().await;
+    send(&mock, TOKEN, &text).await.unwrap();
+    send(&mock, TOKEN, &buttons(TO)).await.unwrap();
+    let other = SessionRequest::text("34600999888", "hi").unwrap();
+    assert_eq!(
+        api_parts(&send(&mock, TOKEN, &other).await.unwrap_err()),
+        (400, Some(131047))
+    );
+    let received = mock.received();
+    assert_eq!(received.len(), 3);
+    assert_eq!(
+        received[1].request.text(),
+        Some("Thanks for your feedback!")
+    );
+    assert_eq!(
+        received[2].request.options(),
+        vec![
+            ("csat:3".to_string(), "Satisfied".to_string()),
+            ("csat:1".to_string(), "Unsatisfied".to_string())
+        ]
+    );
+    assert!(received.iter().all(|r| !r.window_refused));
+
+    mock.close_window(PNID, TO);
+    assert_eq!(
+        api_parts(&send(&mock, TOKEN, &text).await.unwrap_err()),
+        (400, Some(131047))
+    );
+    mock.open_window(PNID, TO);
+    send(&mock, TOKEN, &text).await.unwrap();
+}
+
+#[tokio::test]
+async fn window_expires_after_the_configured_length() {
+    let mock = MockCloud::start(MockConfig {
+        service_window: Duration::from_millis(100),
+        ..config()
+    })
+    .await;
+    mock.open_window(PNID, TO);
+    let text = SessionRequest::text(TO, "Thanks!").unwrap();
+    send(&mock, TOKEN, &text).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(
+        api_parts(&send(&mock, TOKEN, &text).await.unwrap_err()),
+        (400, Some(131047))
+    );
+}
+
+#[tokio::test]
+async fn window_refusal_can_come_as_a_failed_status() {
+    let mut hook = receiver(&[]).await;
+    let mock = MockCloud::start(MockConfig {
+        window_refusal: WindowRefusal::FailedStatus,
+        webhook_url: Some(hook.url.clone()),
+        ..config()
+    })
+    .await;
+    let accepted = send(&mock, TOKEN, &buttons(TO)).await.unwrap();
+    assert!(mock.received()[0].window_refused);
+    let delivery = hook.next().await;
+    let payload: serde_json::Value = serde_json::from_slice(&delivery.body).unwrap();
+    let status = &payload["entry"][0]["changes"][0]["value"]["statuses"][0];
+    assert_eq!(status["id"], accepted.wamid.as_str());
+    assert_eq!(status["status"], "failed");
+    assert_eq!(
+        status["errors"][0],
+        serde_json::json!({"code": 131047, "title": "Re-engagement message",
+            "message": "Re-engagement message",
+            "error_data": {"details": "Message failed to send because more than 24 hours have passed since the customer last replied to this number."},
+            "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"})
+    );
+    let events = events_of(&delivery);
+    let [WebhookEvent::Status(event)] = events.as_slice() else {
+        panic!("expected one status, got {events:?}");
+    };
+    assert_eq!(
+        event.errors,
+        vec![(Some(131047), "Re-engagement message".to_string())]
+    );
+    // Auto statuses are off, and a refused message gets no others.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(hook.pending(), 0);
+}
+
+#[tokio::test]
+async fn interactive_limits_are_refused_with_meta_codes() {
+    let mock = MockCloud::start(config()).await;
+    mock.open_window(PNID, TO);
+    let mut four = buttons(TO);
+    let mut long_row = SessionRequest::list(
+        TO,
+        "Score?",
+        "Choose",
+        vec![ListSection {
+            title: None,
+            rows: vec![ListRow {
+                id: "nps:10".into(),
+                title: "10".into(),
+                description: None,
+            }],
+        }],
+    )
+    .unwrap();
+    send(&mock, TOKEN, &long_row).await.unwrap();
+    if let SessionContent::Interactive { interactive } = &mut four.content {
+        if let closeloop_whatsapp::wire::InteractiveAction::Button { action } =
+            &mut interactive.action
+        {
+            action.buttons = [1, 2, 3, 4]
+                .iter()
+                .map(|i| closeloop_whatsapp::wire::ReplyButton::Reply {
+                    reply: ReplyOption {
+                        id: format!("b{i}"),
+                        title: format!("B{i}"),
+                    },
+                })
+                .collect();
+        }
+    }
+    let err = send(&mock, TOKEN, &four).await.unwrap_err();
+    assert_eq!(api_parts(&err), (400, Some(131009)));
+    assert!(details(&err).starts_with("interactive.action.buttons"));
+    if let SessionContent::Interactive { interactive } = &mut long_row.content {
+        if let closeloop_whatsapp::wire::InteractiveAction::List { action } =
+            &mut interactive.action
+        {
+            action.sections[0].rows[0].title = "t".repeat(25);
+        }
+    }
+    let err = send(&mock, TOKEN, &long_row).await.unwrap_err();
+    assert_eq!(api_parts(&err), (400, Some(131009)));
+    let mut text = SessionRequest::text(TO, "x").unwrap();
+    if let SessionContent::Text { text } = &mut text.content {
+        text.body = "x".repeat(4097);
+    }
+    let err = send(&mock, TOKEN, &text).await.unwrap_err();
+    assert_eq!(api_parts(&err), (400, Some(100)));
+    assert_eq!(mock.received().len(), 1);
+}
+
+#[tokio::test]
+async fn inbound_taps_arrive_signed_typed_and_tied_to_our_message() {
+    let mut hook = receiver(&[]).await;
+    let mock = MockCloud::start(config()).await;
+    mock.set_webhook_url(&hook.url);
+    let invite = send(
+        &mock,
+        TOKEN,
+        &quick_invite(HeaderKind::Video, &[(1, "csat:good")]),
+    )
+    .await
+    .unwrap();
+    let taps = [
+        InboundContent::QuickReply {
+            payload: "csat:good".into(),
+            text: Some("Great".into()),
+        },
+        InboundContent::ButtonReply {
+            id: "csat:3".into(),
+            title: Some("Satisfied".into()),
+        },
+        InboundContent::ListReply {
+            id: "nps:10".into(),
+            title: Some("10".into()),
+            description: Some("Extremely likely".into()),
+        },
+        InboundContent::Text {
+            body: "Très bien".into(),
+        },
+    ];
+    let mut wamids = Vec::new();
+    for content in taps.clone() {
+        let posted = mock
+            .post_inbound(PNID, Inbound::new("5511988887777", content))
+            .await;
+        assert_eq!(posted.status, 200);
+        let delivery = hook.next().await;
+        assert!(signature::verify(
+            SECRET.as_bytes(),
+            &delivery.body,
+            delivery.signature.as_deref()
+        ));
+        let events = events_of(&delivery);
+        let [WebhookEvent::Inbound(event)] = events.as_slice() else {
+            panic!("expected one inbound, got {events:?}");
+        };
+        assert_eq!(event.wamid.as_deref(), Some(posted.wamid.as_str()));
+        assert_eq!(event.from, "5511988887777");
+        assert_eq!(event.phone_number_id.as_deref(), Some(PNID));
+        assert!(event.timestamp.is_some());
+        wamids.push((
+            posted.wamid,
+            event.content.clone(),
+            event.context_wamid.clone(),
+        ));
+    }
+    let contents: Vec<_> = wamids.iter().map(|(_, c, _)| c.clone()).collect();
+    assert_eq!(contents, taps);
+    // The invite went to TO, not to this customer: no message to tie the taps to.
+    assert!(wamids.iter().all(|(_, _, context)| context.is_none()));
+    let unique: std::collections::HashSet<_> = wamids.iter().map(|(w, _, _)| w).collect();
+    assert_eq!(unique.len(), 4);
+
+    // A tap from the invite's recipient points at the invite, in Meta's envelope.
+    let tap = InboundContent::QuickReply {
+        payload: "csat:good".into(),
+        text: Some("Great".into()),
+    };
+    mock.post_inbound(PNID, Inbound::new(TO, tap)).await;
+    let delivery = hook.next().await;
+    let raw: serde_json::Value = serde_json::from_slice(&delivery.body).unwrap();
+    assert_eq!(raw["object"], "whatsapp_business_account");
+    let value = &raw["entry"][0]["changes"][0]["value"];
+    assert_eq!(raw["entry"][0]["changes"][0]["field"], "messages");
+    assert_eq!(value["messaging_product"], "whatsapp");
+    assert_eq!(value["contacts"][0]["wa_id"], TO);
+    let message = &value["messages"][0];
+    assert_eq!(message["type"], "button");
+    assert_eq!(message["button"]["payload"], "csat:good");
+    assert_eq!(message["context"]["id"], invite.wamid.as_str());
+    assert_eq!(
+        message["context"]["from"],
+        value["metadata"]["display_phone_number"]
+    );
+    assert!(message["timestamp"].is_string());
+}
+
+#[tokio::test]
+async fn redelivery_keeps_the_wamid_and_inbound_opens_the_window() {
+    let mut hook = receiver(&[]).await;
+    let mock = MockCloud::start(config()).await;
+    mock.set_webhook_url(&hook.url);
+    let inbound = Inbound {
+        wamid: Some("wamid.SAME".into()),
+        context: Some("wamid.OUT".into()),
+        profile_name: Some("Ana".into()),
+        ..Inbound::new(
+            TO,
+            InboundContent::ButtonReply {
+                id: "csat:3".into(),
+                title: Some("Satisfied".into()),
+            },
+        )
+    };
+    let first = mock.post_inbound(PNID, inbound.clone()).await;
+    let second = mock.post_inbound(PNID, inbound).await;
+    assert_eq!(first.wamid, "wamid.SAME");
+    assert_eq!(second.wamid, "wamid.SAME");
+    for _ in 0..2 {
+        let events = events_of(&hook.next().await);
+        let [WebhookEvent::Inbound(event)] = events.as_slice() else {
+            panic!("expected one inbound, got {events:?}");
+        };
+        assert_eq!(event.wamid.as_deref(), Some("wamid.SAME"));
+        assert_eq!(event.context_wamid.as_deref(), Some("wamid.OUT"));
+        assert_eq!(event.profile_name.as_deref(), Some("Ana"));
+        assert_eq!(event.reply_id.as_deref(), Some("csat:3"));
+    }
+    // The tap opened the window: a thank-you may now be free-form.
+    send(
+        &mock,
+        TOKEN,
+        &SessionRequest::text(TO, "Thank you!").unwrap(),
+    )
+    .await
+    .unwrap();
 }

@@ -68,6 +68,70 @@ impl DeliveryStatus {
     }
 }
 
+/// What the customer sent, by kind, with the id we gave the option they tapped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InboundContent {
+    /// A typed message (`type: text`).
+    Text {
+        /// `text.body`.
+        body: String,
+    },
+    /// A tap on a template's quick-reply button (`type: button`).
+    QuickReply {
+        /// `button.payload`: the payload we put on the button.
+        payload: String,
+        /// `button.text`: the button's label.
+        text: Option<String>,
+    },
+    /// A tap on an interactive reply button (`interactive.type: button_reply`).
+    ButtonReply {
+        /// The id we gave the button.
+        id: String,
+        /// The button's title.
+        title: Option<String>,
+    },
+    /// A row picked from an interactive list (`interactive.type: list_reply`).
+    ListReply {
+        /// The id we gave the row.
+        id: String,
+        /// The row's title.
+        title: Option<String>,
+        /// The row's description, when it had one.
+        description: Option<String>,
+    },
+    /// Anything else (media, reaction, a Flow reply, a tap without its id), with its `type`,
+    /// so the caller can still record that the customer wrote.
+    Other {
+        /// `messages[].type`.
+        kind: Option<String>,
+    },
+}
+
+impl InboundContent {
+    /// The visible text: what was typed, or the label of what was tapped.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            InboundContent::Text { body } => Some(body),
+            InboundContent::QuickReply { text, .. } => text.as_deref(),
+            InboundContent::ButtonReply { title, .. } | InboundContent::ListReply { title, .. } => {
+                title.as_deref()
+            }
+            InboundContent::Other { .. } => None,
+        }
+    }
+
+    /// Our id of what was tapped: the quick-reply payload or the interactive reply id.
+    pub fn reply_id(&self) -> Option<&str> {
+        match self {
+            InboundContent::QuickReply { payload, .. } => Some(payload),
+            InboundContent::ButtonReply { id, .. } | InboundContent::ListReply { id, .. } => {
+                Some(id)
+            }
+            InboundContent::Text { .. } | InboundContent::Other { .. } => None,
+        }
+    }
+}
+
 /// A user message (`messages[]`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct InboundEvent {
@@ -79,10 +143,14 @@ pub struct InboundEvent {
     pub wamid: Option<String>,
     /// Unix seconds, when the timestamp parsed.
     pub timestamp: Option<i64>,
-    /// `text.body`, or the tapped button's text, or the interactive reply's title.
+    /// What was sent, by kind.
+    pub content: InboundContent,
+    /// `content.text()`, kept as a field for the callers that only read the text.
     pub text: Option<String>,
-    /// The quick-reply payload or the interactive reply id we set.
+    /// `content.reply_id()`, kept as a field for the callers that only read the id.
     pub reply_id: Option<String>,
+    /// `context.id`: the wamid of our message this one answers (a tap always has one).
+    pub context_wamid: Option<String>,
     /// The sender's profile name from `contacts[]`.
     pub profile_name: Option<String>,
 }
@@ -144,35 +212,63 @@ fn inbound_event(
     message: &InboundMessage,
 ) -> Option<InboundEvent> {
     let from = message.from.clone().filter(|f| !f.is_empty())?;
-    let (text, reply_id) = reply_of(message);
+    let content = content_of(message);
     Some(InboundEvent {
         phone_number_id,
         profile_name: profile_name(&value.contacts, &from),
         from,
         wamid: message.id.clone(),
         timestamp: unix_seconds(message.timestamp.as_deref()),
-        text,
-        reply_id,
+        text: content.text().map(String::from),
+        reply_id: content.reply_id().map(String::from),
+        context_wamid: message
+            .context
+            .as_ref()
+            .and_then(|c| c.get("id"))
+            .and_then(serde_json::Value::as_str)
+            .map(String::from),
+        content,
     })
 }
 
-/// The visible text and our id of what the user sent or tapped.
-fn reply_of(message: &InboundMessage) -> (Option<String>, Option<String>) {
+/// Classifies by the parts present rather than by `type` alone, so a message whose `type` is
+/// missing but whose body is there still counts; a tap without our id is `Other`, because
+/// nothing can be recorded from it.
+fn content_of(message: &InboundMessage) -> InboundContent {
+    let non_empty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
     if let Some(body) = message.text.as_ref().and_then(|t| t.body.clone()) {
-        return (Some(body), None);
+        return InboundContent::Text { body };
     }
     if let Some(button) = &message.button {
-        return (button.text.clone(), button.payload.clone());
+        if let Some(payload) = non_empty(&button.payload) {
+            return InboundContent::QuickReply {
+                payload,
+                text: button.text.clone(),
+            };
+        }
     }
     if let Some(interactive) = &message.interactive {
         if let Some(reply) = &interactive.button_reply {
-            return (reply.title.clone(), reply.id.clone());
+            if let Some(id) = non_empty(&reply.id) {
+                return InboundContent::ButtonReply {
+                    id,
+                    title: reply.title.clone(),
+                };
+            }
         }
         if let Some(reply) = &interactive.list_reply {
-            return (reply.title.clone(), reply.id.clone());
+            if let Some(id) = non_empty(&reply.id) {
+                return InboundContent::ListReply {
+                    id,
+                    title: reply.title.clone(),
+                    description: reply.description.clone(),
+                };
+            }
         }
     }
-    (None, None)
+    InboundContent::Other {
+        kind: message.kind.clone(),
+    }
 }
 
 /// The sender's name: the contact with the same wa_id, or the only contact there is.
@@ -291,6 +387,98 @@ mod tests {
         assert_eq!(inbound[0].timestamp, Some(1764590500));
         assert_eq!(inbound[0].wamid.as_deref(), Some("wamid.T"));
         assert_eq!(inbound[0].phone_number_id.as_deref(), Some("106"));
+    }
+
+    fn inbound_of(json: &str) -> Vec<InboundEvent> {
+        events_of(json)
+            .into_iter()
+            .map(|e| match e {
+                WebhookEvent::Inbound(i) => i,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_inbound_kind_is_typed_with_its_context() {
+        // The reference §4.4 examples, one message of each kind.
+        let json = wrap(
+            r#"{"metadata":{"phone_number_id":"106540352242922"},
+              "contacts":[{"profile":{"name":"Ana Souza"},"wa_id":"5511988887777"}],
+              "messages":[
+                {"from":"5511988887777","id":"wamid.INB0","timestamp":"1764590500","type":"text","text":{"body":"Very helpful, thanks"}},
+                {"from":"5511988887777","id":"wamid.INB1","timestamp":"1764590520","type":"button",
+                 "context":{"from":"15550783881","id":"wamid.OUT1"},"button":{"payload":"csat:S-77:good","text":"Great"}},
+                {"from":"5511988887777","id":"wamid.INB2","timestamp":"1764590530","type":"interactive",
+                 "context":{"from":"15550783881","id":"wamid.OUT2"},
+                 "interactive":{"type":"button_reply","button_reply":{"id":"csat:S-77:3","title":"Satisfied"}}},
+                {"from":"5511988887777","id":"wamid.INB3","timestamp":"1764590540","type":"interactive",
+                 "context":{"from":"15550783881","id":"wamid.OUT3"},
+                 "interactive":{"type":"list_reply","list_reply":{"id":"nps:S-77:10","title":"10","description":"Extremely likely"}}},
+                {"from":"5511988887777","id":"wamid.INB4","timestamp":"1764590550","type":"reaction","reaction":{"emoji":"x","message_id":"m"}},
+                {"from":"5511988887777","id":"wamid.INB5","type":"button","button":{"text":"Great"}}]}"#,
+        );
+        let inbound = inbound_of(&json);
+        let contents: Vec<_> = inbound.iter().map(|i| i.content.clone()).collect();
+        assert_eq!(
+            contents,
+            vec![
+                InboundContent::Text {
+                    body: "Very helpful, thanks".into()
+                },
+                InboundContent::QuickReply {
+                    payload: "csat:S-77:good".into(),
+                    text: Some("Great".into())
+                },
+                InboundContent::ButtonReply {
+                    id: "csat:S-77:3".into(),
+                    title: Some("Satisfied".into())
+                },
+                InboundContent::ListReply {
+                    id: "nps:S-77:10".into(),
+                    title: Some("10".into()),
+                    description: Some("Extremely likely".into())
+                },
+                InboundContent::Other {
+                    kind: Some("reaction".into())
+                },
+                InboundContent::Other {
+                    kind: Some("button".into())
+                },
+            ]
+        );
+        let contexts: Vec<_> = inbound.iter().map(|i| i.context_wamid.as_deref()).collect();
+        assert_eq!(
+            contexts,
+            vec![
+                None,
+                Some("wamid.OUT1"),
+                Some("wamid.OUT2"),
+                Some("wamid.OUT3"),
+                None,
+                None
+            ]
+        );
+        let ids: Vec<_> = inbound
+            .iter()
+            .map(|i| i.wamid.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "wamid.INB0",
+                "wamid.INB1",
+                "wamid.INB2",
+                "wamid.INB3",
+                "wamid.INB4",
+                "wamid.INB5"
+            ]
+        );
+        assert!(inbound.iter().all(|i| i.from == "5511988887777"));
+        assert_eq!(inbound[3].timestamp, Some(1764590540));
+        assert_eq!(inbound[1].reply_id.as_deref(), Some("csat:S-77:good"));
+        assert_eq!(inbound[3].text.as_deref(), Some("10"));
+        assert_eq!(inbound[5].reply_id, None);
     }
 
     #[test]

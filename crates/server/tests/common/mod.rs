@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use closeloop::app::Clock;
 use closeloop::app::{self, Running, StartOptions};
 pub use closeloop_testdb::TestDatabase;
-use closeloop_wamock::{MockAccount, MockCloud, MockConfig, TemplateDef};
+use closeloop_wamock::{MockAccount, MockCloud, MockConfig, TemplateButton, TemplateDef};
 use serde_json::{json, Value};
 
 pub const PHONE_NUMBER_ID: &str = "109876543210";
@@ -162,7 +162,7 @@ pub fn mock_templates() -> Vec<TemplateDef> {
     let mut templates = Vec::new();
     for language in ["en_US", "es", "pt_BR"] {
         templates.push(TemplateDef {
-            url_button: true,
+            buttons: vec![TemplateButton::DynamicUrl],
             ..TemplateDef::new("csat_invite", language, 3)
         });
         templates.push(TemplateDef::new("csat_reminder", language, 1));

@@ -10,7 +10,20 @@ use std::time::Duration;
 
 pub use error::SendError;
 
-use crate::wire::SendRequest;
+use crate::wire::{SendRequest, SessionRequest};
+
+/// A body the client can send: a template, or a free-form text or interactive message.
+/// Sealed, so only the wire types of this crate reach Meta.
+pub trait Outbound: serde::Serialize + sealed::Sealed {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::wire::SendRequest {}
+    impl Sealed for crate::wire::SessionRequest {}
+}
+
+impl Outbound for SendRequest {}
+impl Outbound for SessionRequest {}
 
 /// What Meta said when it accepted a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,18 +56,19 @@ impl CloudClient {
         CloudClient { http }
     }
 
-    /// Sends one message: `POST {api_base}/{phone_number_id}/messages` with a Bearer token.
+    /// Sends one message (a template, or a text or interactive message inside the customer
+    /// service window): `POST {api_base}/{phone_number_id}/messages` with a Bearer token.
     ///
     /// # Errors
     /// [`SendError::Api`] for any non-2xx answer (with the Graph error envelope parsed when
     /// there is one), [`SendError::Network`] when no answer arrived, and
     /// [`SendError::Malformed`] for a 2xx without `messages[0].id`.
-    pub async fn send(
+    pub async fn send<R: Outbound>(
         &self,
         api_base: &str,
         phone_number_id: &str,
         access_token: &str,
-        request: &SendRequest,
+        request: &R,
     ) -> Result<Accepted, SendError> {
         let url = format!(
             "{}/{}/messages",

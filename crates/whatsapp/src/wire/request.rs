@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::limits::{check_quick_reply_payload, LimitError, TEMPLATE_BUTTONS_MAX};
+
 /// Body of `POST {api_base}/{phone_number_id}/messages` for a template message.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct SendRequest {
@@ -114,7 +116,32 @@ pub enum HeaderMedia {
     },
 }
 
+/// Which media a template header was approved with; the config names it (`header_image`,
+/// `header_video`, `header_document`) and the send must carry the same kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderKind {
+    /// `header_image`.
+    Image,
+    /// `header_video`.
+    Video,
+    /// `header_document`.
+    Document,
+}
+
 impl HeaderMedia {
+    /// The header parameter for a media link of that kind. A document's shown file name is
+    /// the last path segment of the link, when there is one.
+    pub fn new(kind: HeaderKind, link: &str) -> HeaderMedia {
+        match kind {
+            HeaderKind::Image => HeaderMedia::Image(link.into()),
+            HeaderKind::Video => HeaderMedia::Video(link.into()),
+            HeaderKind::Document => HeaderMedia::Document {
+                link: link.into(),
+                filename: file_name(link),
+            },
+        }
+    }
+
     fn into_parameter(self) -> Parameter {
         let link = |link| MediaLink {
             link,
@@ -128,6 +155,14 @@ impl HeaderMedia {
             },
         }
     }
+}
+
+/// `https://x/a/summary.pdf?v=2` → `summary.pdf`; nothing for a link that ends in `/`.
+fn file_name(link: &str) -> Option<String> {
+    let path = link.split(['?', '#']).next().unwrap_or(link);
+    let after_scheme = path.split_once("://").map_or(path, |(_, rest)| rest);
+    let (_, name) = after_scheme.rsplit_once('/')?;
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 impl SendRequest {
@@ -183,5 +218,38 @@ impl SendRequest {
             },
             biz_opaque_callback_data: None,
         }
+    }
+
+    /// Adds the payload of the template's quick-reply button at `index` (its 0-based position
+    /// among all the template's buttons, URL buttons included). The payload comes back in the
+    /// inbound `button` webhook when the customer taps it.
+    ///
+    /// # Errors
+    /// An empty payload, one over [`super::limits::QUICK_REPLY_PAYLOAD_MAX`] characters, or an
+    /// index past the ten buttons a template can have.
+    pub fn with_quick_reply(
+        mut self,
+        index: usize,
+        payload: &str,
+    ) -> Result<SendRequest, LimitError> {
+        let field = format!("template.components[button {index}].parameters[0].payload");
+        if index >= TEMPLATE_BUTTONS_MAX {
+            return Err(LimitError::Count {
+                field: "template.components[].index".into(),
+                count: index + 1,
+                min: 1,
+                max: TEMPLATE_BUTTONS_MAX,
+            });
+        }
+        check_quick_reply_payload(&field, payload)?;
+        self.template.components.push(Component {
+            kind: "button".into(),
+            sub_type: Some("quick_reply".into()),
+            index: Some(index.to_string()),
+            parameters: vec![Parameter::Payload {
+                payload: payload.into(),
+            }],
+        });
+        Ok(self)
     }
 }

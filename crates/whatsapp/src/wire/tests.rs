@@ -218,3 +218,336 @@ fn webhook_serialization_skips_absent_fields() {
         json!({"id":"wamid.1","status":"sent"})
     );
 }
+
+fn option(id: &str, title: &str) -> ReplyOption {
+    ReplyOption {
+        id: id.into(),
+        title: title.into(),
+    }
+}
+
+fn row(id: &str, title: &str, description: Option<&str>) -> ListRow {
+    ListRow {
+        id: id.into(),
+        title: title.into(),
+        description: description.map(Into::into),
+    }
+}
+
+#[test]
+fn quick_replies_and_image_header_match_the_reference_template() {
+    let mut request = SendRequest::template(
+        "5511988887777",
+        "csat_invite_v2",
+        "pt_BR",
+        vec!["Ana".into(), "CS-1042".into()],
+        Some("S-77?t=9f3a".into()),
+        Some(HeaderMedia::new(
+            HeaderKind::Image,
+            "https://cdn.example.com/csat.png",
+        )),
+    )
+    .with_quick_reply(1, "csat:S-77:good")
+    .unwrap()
+    .with_quick_reply(2, "csat:S-77:bad")
+    .unwrap();
+    request.biz_opaque_callback_data = Some("case=CS-1042;survey=S-77;kind=invite".into());
+    let expected = json!({
+      "messaging_product": "whatsapp", "recipient_type": "individual", "to": "5511988887777",
+      "type": "template", "biz_opaque_callback_data": "case=CS-1042;survey=S-77;kind=invite",
+      "template": { "name": "csat_invite_v2", "language": { "code": "pt_BR" }, "components": [
+        { "type": "header", "parameters": [ { "type": "image", "image": { "link": "https://cdn.example.com/csat.png" } } ] },
+        { "type": "body", "parameters": [ { "type": "text", "text": "Ana" }, { "type": "text", "text": "CS-1042" } ] },
+        { "type": "button", "sub_type": "url", "index": "0", "parameters": [ { "type": "text", "text": "S-77?t=9f3a" } ] },
+        { "type": "button", "sub_type": "quick_reply", "index": "1", "parameters": [ { "type": "payload", "payload": "csat:S-77:good" } ] },
+        { "type": "button", "sub_type": "quick_reply", "index": "2", "parameters": [ { "type": "payload", "payload": "csat:S-77:bad" } ] }
+      ] }
+    });
+    assert_eq!(serde_json::to_value(&request).unwrap(), expected);
+}
+
+#[test]
+fn header_kinds_serialize_like_the_reference() {
+    let header = |kind, link| {
+        let request = SendRequest::template(
+            "1",
+            "t",
+            "en",
+            vec![],
+            None,
+            Some(HeaderMedia::new(kind, link)),
+        );
+        serde_json::to_value(&request).unwrap()["template"]["components"][0].clone()
+    };
+    assert_eq!(
+        header(HeaderKind::Video, "https://cdn.example.com/thanks.mp4"),
+        json!({ "type": "header", "parameters": [ { "type": "video", "video": { "link": "https://cdn.example.com/thanks.mp4" } } ] })
+    );
+    assert_eq!(
+        header(
+            HeaderKind::Document,
+            "https://cdn.example.com/case-summary.pdf?v=2"
+        ),
+        json!({ "type": "header", "parameters": [ { "type": "document", "document": { "link": "https://cdn.example.com/case-summary.pdf?v=2", "filename": "case-summary.pdf" } } ] })
+    );
+    assert_eq!(
+        header(HeaderKind::Document, "https://cdn.example.com/"),
+        json!({ "type": "header", "parameters": [ { "type": "document", "document": { "link": "https://cdn.example.com/" } } ] })
+    );
+    assert_eq!(
+        header(HeaderKind::Image, "https://cdn.example.com/csat.png")["parameters"][0]["type"],
+        "image"
+    );
+}
+
+#[test]
+fn quick_reply_payload_and_index_are_limited() {
+    let base = || SendRequest::template("1", "t", "en", vec![], None, None);
+    assert!(base()
+        .with_quick_reply(9, &"p".repeat(limits::QUICK_REPLY_PAYLOAD_MAX))
+        .is_ok());
+    assert!(matches!(
+        base().with_quick_reply(0, &"p".repeat(limits::QUICK_REPLY_PAYLOAD_MAX + 1)),
+        Err(LimitError::TooLong { max: 256, .. })
+    ));
+    assert!(matches!(
+        base().with_quick_reply(0, " "),
+        Err(LimitError::Empty { .. })
+    ));
+    assert!(matches!(
+        base().with_quick_reply(10, "p"),
+        Err(LimitError::Count { .. })
+    ));
+}
+
+#[test]
+fn text_message_matches_the_reference_shape() {
+    let request =
+        SessionRequest::text("5511988887777", "Thanks for your feedback on case CS-1042!").unwrap();
+    assert_eq!(
+        serde_json::to_value(&request).unwrap(),
+        json!({ "messaging_product": "whatsapp", "recipient_type": "individual", "to": "5511988887777",
+                "type": "text", "text": { "preview_url": false, "body": "Thanks for your feedback on case CS-1042!" } })
+    );
+    assert!(SessionRequest::text("1", &"a".repeat(limits::TEXT_BODY_MAX)).is_ok());
+    assert_eq!(
+        SessionRequest::text("1", &"á".repeat(limits::TEXT_BODY_MAX + 1)).unwrap_err(),
+        LimitError::TooLong {
+            field: "text.body".into(),
+            len: 4097,
+            max: 4096
+        }
+    );
+    assert_eq!(
+        SessionRequest::text("1", "  ").unwrap_err(),
+        LimitError::Empty {
+            field: "text.body".into()
+        }
+    );
+}
+
+#[test]
+fn reply_buttons_match_the_reference_example() {
+    let request = SessionRequest::buttons(
+        "5511988887777",
+        "How satisfied are you with how we handled your case?",
+        vec![
+            option("csat:S-77:3", "Satisfied"),
+            option("csat:S-77:2", "Neutral"),
+            option("csat:S-77:1", "Unsatisfied"),
+        ],
+    )
+    .unwrap()
+    .with_header_footer(Some("Case CS-1042"), Some("Reply STOP to opt out"))
+    .unwrap();
+    let reference = json!({ "messaging_product": "whatsapp", "recipient_type": "individual", "to": "5511988887777", "type": "interactive",
+      "interactive": {
+        "type": "button",
+        "header": { "type": "text", "text": "Case CS-1042" },
+        "body": { "text": "How satisfied are you with how we handled your case?" },
+        "footer": { "text": "Reply STOP to opt out" },
+        "action": { "buttons": [
+          { "type": "reply", "reply": { "id": "csat:S-77:3", "title": "Satisfied" } },
+          { "type": "reply", "reply": { "id": "csat:S-77:2", "title": "Neutral" } },
+          { "type": "reply", "reply": { "id": "csat:S-77:1", "title": "Unsatisfied" } } ] } } });
+    assert_eq!(serde_json::to_value(&request).unwrap(), reference);
+    let parsed: SessionRequest = serde_json::from_value(reference).unwrap();
+    assert_eq!(parsed, request);
+}
+
+#[test]
+fn list_matches_the_reference_example() {
+    let request = SessionRequest::list(
+        "5511988887777",
+        "On a scale of 0–10, how likely are you to recommend us?",
+        "Choose a score",
+        vec![ListSection {
+            title: Some("Score".into()),
+            rows: vec![
+                row("nps:S-77:10", "10", Some("Extremely likely")),
+                row("nps:S-77:5", "5", None),
+                row("nps:S-77:0", "0", Some("Not at all likely")),
+            ],
+        }],
+    )
+    .unwrap();
+    let reference = json!({ "messaging_product": "whatsapp", "recipient_type": "individual", "to": "5511988887777", "type": "interactive",
+      "interactive": {
+        "type": "list",
+        "body": { "text": "On a scale of 0–10, how likely are you to recommend us?" },
+        "action": { "button": "Choose a score", "sections": [
+          { "title": "Score", "rows": [
+            { "id": "nps:S-77:10", "title": "10", "description": "Extremely likely" },
+            { "id": "nps:S-77:5",  "title": "5" },
+            { "id": "nps:S-77:0",  "title": "0", "description": "Not at all likely" } ] } ] } } });
+    assert_eq!(serde_json::to_value(&request).unwrap(), reference);
+    let parsed: SessionRequest = serde_json::from_value(reference).unwrap();
+    assert_eq!(parsed, request);
+}
+
+#[test]
+fn button_constructor_refuses_what_meta_refuses() {
+    let buttons = |options| {
+        SessionRequest::buttons("1", "Q?", options)
+            .map(|_| ())
+            .unwrap_err()
+    };
+    assert!(SessionRequest::buttons("1", "Q?", vec![option("a", &"t".repeat(20))]).is_ok());
+    assert_eq!(
+        buttons(vec![
+            option("a", "1"),
+            option("b", "2"),
+            option("c", "3"),
+            option("d", "4")
+        ]),
+        LimitError::Count {
+            field: "interactive.action.buttons".into(),
+            count: 4,
+            min: 1,
+            max: 3
+        }
+    );
+    assert!(matches!(
+        buttons(vec![]),
+        LimitError::Count { count: 0, .. }
+    ));
+    assert_eq!(
+        buttons(vec![option("a", &"t".repeat(21))]),
+        LimitError::TooLong {
+            field: "interactive.action.buttons[0].reply.title".into(),
+            len: 21,
+            max: 20
+        }
+    );
+    assert!(matches!(
+        buttons(vec![option(&"i".repeat(257), "t")]),
+        LimitError::TooLong { max: 256, .. }
+    ));
+    assert_eq!(
+        buttons(vec![option("a", "Yes"), option("a", "No")]),
+        LimitError::Duplicate {
+            field: "interactive.action.buttons[1].reply.id".into(),
+            value: "a".into()
+        }
+    );
+    assert_eq!(
+        buttons(vec![option("a", "Yes"), option("b", "Yes")]).field(),
+        "interactive.action.buttons[1].reply.title"
+    );
+    assert!(matches!(
+        buttons(vec![option("", "Yes")]),
+        LimitError::Empty { .. }
+    ));
+    assert!(matches!(
+        SessionRequest::buttons("1", &"b".repeat(1025), vec![option("a", "b")]),
+        Err(LimitError::TooLong { max: 1024, .. })
+    ));
+    let ok = SessionRequest::buttons("1", "Q?", vec![option("a", "b")]).unwrap();
+    assert!(matches!(
+        ok.clone().with_header_footer(None, Some(&"f".repeat(61))),
+        Err(LimitError::TooLong { max: 60, .. })
+    ));
+    assert!(ok.with_header_footer(Some(""), None).is_err());
+}
+
+#[test]
+fn list_constructor_refuses_what_meta_refuses() {
+    let rows = |n: usize| {
+        (0..n)
+            .map(|i| row(&format!("r{i}"), &format!("{i}"), None))
+            .collect::<Vec<_>>()
+    };
+    let list = |label: &str, sections| SessionRequest::list("1", "Q?", label, sections).map(|_| ());
+    let one = |rows| vec![ListSection { title: None, rows }];
+    assert!(list("Pick", one(rows(10))).is_ok());
+    assert!(matches!(
+        list("Pick", one(rows(11))),
+        Err(LimitError::Count {
+            count: 11,
+            max: 10,
+            ..
+        })
+    ));
+    assert!(matches!(
+        list("Pick", one(rows(0))),
+        Err(LimitError::Count { count: 0, .. })
+    ));
+    // Ten rows across sections, not per section.
+    let split = vec![
+        ListSection {
+            title: Some("A".into()),
+            rows: rows(6),
+        },
+        ListSection {
+            title: Some("B".into()),
+            rows: (6..11).map(|i| row(&format!("r{i}"), "x", None)).collect(),
+        },
+    ];
+    assert!(matches!(
+        list("Pick", split),
+        Err(LimitError::Count { count: 11, .. })
+    ));
+    let untitled = vec![
+        ListSection {
+            title: Some("A".into()),
+            rows: rows(1),
+        },
+        ListSection {
+            title: None,
+            rows: vec![row("z", "z", None)],
+        },
+    ];
+    assert_eq!(
+        list("Pick", untitled).unwrap_err(),
+        LimitError::Empty {
+            field: "interactive.action.sections[1].title".into()
+        }
+    );
+    assert!(matches!(
+        list(&"l".repeat(21), one(rows(1))),
+        Err(LimitError::TooLong { max: 20, .. })
+    ));
+    assert!(matches!(
+        list("Pick", one(vec![row("a", &"t".repeat(25), None)])),
+        Err(LimitError::TooLong { max: 24, .. })
+    ));
+    assert!(list(
+        "Pick",
+        one(vec![row("a", &"t".repeat(24), Some(&"d".repeat(72)))])
+    )
+    .is_ok());
+    assert_eq!(
+        list("Pick", one(vec![row("a", "t", Some(&"d".repeat(73)))]))
+            .unwrap_err()
+            .field(),
+        "interactive.action.sections[0].rows[0].description"
+    );
+    assert!(matches!(
+        list("Pick", one(vec![row(&"i".repeat(201), "t", None)])),
+        Err(LimitError::TooLong { max: 200, .. })
+    ));
+    assert!(matches!(
+        list("Pick", one(vec![row("a", "t", None), row("a", "u", None)])),
+        Err(LimitError::Duplicate { .. })
+    ));
+}

@@ -123,6 +123,9 @@ pub struct WebhookError {
     /// Details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_data: Option<ErrorData>,
+    /// Link to Meta's error-code page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub href: Option<String>,
 }
 
 /// `value.contacts[]`.
