@@ -5,9 +5,12 @@
 use std::collections::BTreeMap;
 
 use closeloop_domain::case::Case;
-use closeloop_domain::config::{Distribution, MessageKind, MessageTemplate, Survey};
+use closeloop_domain::config::{
+    Distribution, HeaderMedia, MessageBody, MessageKind, MessageTemplate, Survey,
+};
+use closeloop_domain::language::Language;
 use closeloop_domain::template::{self, RenderContext};
-use closeloop_whatsapp::wire::{HeaderMedia, SendRequest};
+use closeloop_whatsapp::wire::{self, SendRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -18,14 +21,18 @@ pub(crate) struct TemplateSnapshot {
     pub(crate) template: String,
     /// Survey language → template language code.
     pub(crate) languages: BTreeMap<String, String>,
-    /// The body text with `{{n}}` placeholders (for previews).
-    pub(crate) body: Option<String>,
+    /// The body text with `{{n}}` placeholders, one or per language (for previews).
+    pub(crate) body: Option<MessageBody>,
     /// What fills each `{{n}}`.
     pub(crate) body_params: Vec<String>,
     /// Dynamic URL-button suffix.
     pub(crate) url_button_suffix: Option<String>,
-    /// Image header link.
-    pub(crate) header_image: Option<String>,
+    /// Media header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) header: Option<HeaderMedia>,
+    /// The image header of invites frozen before `header` existed; read, never written.
+    #[serde(default, skip_serializing)]
+    header_image: Option<String>,
 }
 
 /// The settings an invite keeps from its distribution.
@@ -55,8 +62,27 @@ impl From<&MessageTemplate> for TemplateSnapshot {
             body: t.body.clone(),
             body_params: t.body_params.clone(),
             url_button_suffix: t.url_button_suffix.clone(),
-            header_image: t.header_image.clone(),
+            header: t.header.clone(),
+            header_image: None,
         }
+    }
+}
+
+impl TemplateSnapshot {
+    /// The media header as the Cloud API takes it.
+    fn wire_header(&self) -> Option<wire::HeaderMedia> {
+        let header = self.header.clone().or_else(|| {
+            self.header_image
+                .clone()
+                .map(|link| HeaderMedia::Image { link })
+        })?;
+        Some(match header {
+            HeaderMedia::Image { link } => wire::HeaderMedia::Image(link),
+            HeaderMedia::Video { link } => wire::HeaderMedia::Video(link),
+            HeaderMedia::Document { link, filename } => {
+                wire::HeaderMedia::Document { link, filename }
+            }
+        })
     }
 }
 
@@ -148,7 +174,7 @@ pub(crate) fn build_request(
         .url_button_suffix
         .as_ref()
         .map(|s| template::render(s, &ctx));
-    let header = t.header_image.clone().map(HeaderMedia::Image);
+    let header = t.wire_header();
     Ok(SendRequest::template(
         input.to_digits,
         &t.template,
@@ -159,8 +185,9 @@ pub(crate) fn build_request(
     ))
 }
 
-/// The body as the customer reads it (placeholders filled), for previews and the sandbox.
-pub(crate) fn rendered_text(t: &TemplateSnapshot, request: &SendRequest) -> String {
+/// The body as a customer reading `language` sees it (placeholders filled), for previews,
+/// the sandbox and the dry run.
+pub(crate) fn rendered_text(t: &TemplateSnapshot, language: &str, request: &SendRequest) -> String {
     let params: Vec<String> = request
         .template
         .components
@@ -172,7 +199,10 @@ pub(crate) fn rendered_text(t: &TemplateSnapshot, request: &SendRequest) -> Stri
             _ => None,
         })
         .collect();
-    match &t.body {
+    let body = Language::parse(language)
+        .ok()
+        .and_then(|l| t.body.as_ref()?.text(&l));
+    match body {
         Some(body) => template::fill_positional(body, &params),
         None => params.join(" "),
     }
