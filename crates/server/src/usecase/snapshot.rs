@@ -207,3 +207,61 @@ pub(crate) fn rendered_text(t: &TemplateSnapshot, language: &str, request: &Send
         None => params.join(" "),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input<'a>(case: &'a Case, language: &'a str) -> RenderInput<'a> {
+        RenderInput {
+            case,
+            link: "http://x/s/T",
+            token: "T",
+            survey_name: "CSAT",
+            language,
+            to_digits: "34600111222",
+        }
+    }
+
+    fn snapshot(value: Value) -> TemplateSnapshot {
+        serde_json::from_value(value).expect("a stored snapshot")
+    }
+
+    #[test]
+    fn a_document_header_and_the_invites_language_reach_the_request() {
+        let t = snapshot(json!({
+            "template": "csat_invite", "languages": {"en": "en_US", "es": "es"},
+            "body": {"en": "Hi {{1}}", "es": "Hola {{1}}"}, "body_params": ["{{survey.name}}"],
+            "url_button_suffix": null,
+            "header": {"document": {"link": "https://cdn.example.com/a.pdf", "filename": "a.pdf"}}
+        }));
+        let case = Case::default();
+        let request = build_request(&t, &input(&case, "es")).expect("es has a template code");
+        let wire = serde_json::to_value(&request).expect("serializes");
+        assert_eq!(
+            wire["template"]["components"][0],
+            json!({"type": "header", "parameters": [{"type": "document",
+                   "document": {"link": "https://cdn.example.com/a.pdf", "filename": "a.pdf"}}]})
+        );
+        assert_eq!(rendered_text(&t, "es", &request), "Hola CSAT");
+        assert_eq!(rendered_text(&t, "en", &request), "Hi CSAT");
+    }
+
+    #[test]
+    fn a_snapshot_frozen_before_per_language_bodies_and_headers_still_renders() {
+        let t = snapshot(json!({
+            "template": "csat_invite", "languages": {"es": "es"}, "body": "Hi {{1}}",
+            "body_params": ["{{survey.name}}"], "url_button_suffix": null,
+            "header_image": "https://cdn.example.com/logo.png"
+        }));
+        let case = Case::default();
+        let request = build_request(&t, &input(&case, "es")).expect("request");
+        let wire = serde_json::to_value(&request).expect("serializes");
+        assert_eq!(
+            wire["template"]["components"][0]["parameters"][0]["image"]["link"],
+            "https://cdn.example.com/logo.png"
+        );
+        assert_eq!(rendered_text(&t, "es", &request), "Hi CSAT");
+    }
+}
