@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::config::{QuestionKind, Survey};
+use crate::page_text::PageTexts;
 use crate::status::ResponseStatus;
 
 /// The longest free-text answer kept.
@@ -15,8 +16,36 @@ pub const MAX_TEXT_CHARS: usize = 2000;
 pub struct AnswerError {
     /// The question id.
     pub question: String,
-    /// A sentence for the respondent.
+    /// A sentence for the respondent, in English (the API's language).
     pub message: String,
+    /// What is wrong, for saying it in the respondent's language.
+    #[serde(skip)]
+    pub problem: AnswerProblem,
+}
+
+/// What is wrong with an answer.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AnswerProblem {
+    /// The survey has no such question.
+    NotAQuestion,
+    /// A required question has no answer at submit.
+    Required,
+    /// A number outside the question's scale.
+    OutOfRange {
+        /// Lowest allowed.
+        low: i64,
+        /// Highest allowed.
+        high: i64,
+    },
+    /// Not one of the question's options.
+    NotAnOption,
+    /// A free-text answer that is not a string.
+    NotText,
+    /// A free-text answer longer than [`MAX_TEXT_CHARS`].
+    TooLong {
+        /// The most characters kept.
+        max: usize,
+    },
 }
 
 /// Merges `submitted` into `existing` after checking every value against its question;
@@ -35,7 +64,7 @@ pub fn merge(
     let mut errors = Vec::new();
     for (id, value) in submitted {
         let Some(question) = survey.questions.iter().find(|q| &q.id == id) else {
-            errors.push(error(id, "This is not a question of this survey."));
+            errors.push(error(id, AnswerProblem::NotAQuestion));
             continue;
         };
         match normalize(&question.kind, value) {
@@ -45,13 +74,13 @@ pub fn merge(
             Ok(Some(v)) => {
                 merged.insert(id.clone(), v);
             }
-            Err(message) => errors.push(error(id, &message)),
+            Err(problem) => errors.push(error(id, problem)),
         }
     }
     if submit {
         for q in survey.questions.iter().filter(|q| q.required) {
             if !merged.contains_key(&q.id) && !errors.iter().any(|e| e.question == q.id) {
-                errors.push(error(&q.id, "This question is required."));
+                errors.push(error(&q.id, AnswerProblem::Required));
             }
         }
     }
@@ -94,15 +123,16 @@ pub fn score_questions(survey: &Survey) -> (Option<&str>, Option<&str>) {
     )
 }
 
-fn error(question: &str, message: &str) -> AnswerError {
+fn error(question: &str, problem: AnswerProblem) -> AnswerError {
     AnswerError {
         question: question.to_string(),
-        message: message.to_string(),
+        message: PageTexts::english().answer_problem(&problem),
+        problem,
     }
 }
 
 /// The stored form of an answer; None clears it.
-fn normalize(kind: &QuestionKind, value: &Value) -> Result<Option<Value>, String> {
+fn normalize(kind: &QuestionKind, value: &Value) -> Result<Option<Value>, AnswerProblem> {
     if value.is_null() || value.as_str().is_some_and(|s| s.trim().is_empty()) {
         return Ok(None);
     }
@@ -110,19 +140,19 @@ fn normalize(kind: &QuestionKind, value: &Value) -> Result<Option<Value>, String
         QuestionKind::Rating => integer_in(value, 1, 5).map(Some),
         QuestionKind::Nps => integer_in(value, 0, 10).map(Some),
         QuestionKind::SingleChoice { options } => {
-            let chosen = value.as_str().ok_or("Choose one of the options.")?;
+            let chosen = value.as_str().ok_or(AnswerProblem::NotAnOption)?;
             if options.iter().any(|o| o.id == chosen) {
                 Ok(Some(Value::String(chosen.to_string())))
             } else {
-                Err("Choose one of the options.".to_string())
+                Err(AnswerProblem::NotAnOption)
             }
         }
         QuestionKind::Text => {
-            let text = value.as_str().ok_or("Please write your answer as text.")?;
+            let text = value.as_str().ok_or(AnswerProblem::NotText)?;
             if text.chars().count() > MAX_TEXT_CHARS {
-                return Err(format!(
-                    "Please keep your answer under {MAX_TEXT_CHARS} characters."
-                ));
+                return Err(AnswerProblem::TooLong {
+                    max: MAX_TEXT_CHARS,
+                });
             }
             Ok(Some(Value::String(text.trim().to_string())))
         }
@@ -130,7 +160,7 @@ fn normalize(kind: &QuestionKind, value: &Value) -> Result<Option<Value>, String
 }
 
 /// An integer within bounds; numeric strings (from HTML forms) are accepted.
-fn integer_in(value: &Value, low: i64, high: i64) -> Result<Value, String> {
+fn integer_in(value: &Value, low: i64, high: i64) -> Result<Value, AnswerProblem> {
     let n = match value {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse::<i64>().ok(),
@@ -138,7 +168,7 @@ fn integer_in(value: &Value, low: i64, high: i64) -> Result<Value, String> {
     };
     match n {
         Some(n) if (low..=high).contains(&n) => Ok(Value::from(n)),
-        _ => Err(format!("Choose a number from {low} to {high}.")),
+        _ => Err(AnswerProblem::OutOfRange { low, high }),
     }
 }
 
@@ -205,7 +235,14 @@ surveys:
     #[test]
     fn an_invalid_answer_names_its_question() {
         let errors = merge(&survey(), &Map::new(), &map(json!({"score": 9})), false).unwrap_err();
-        assert_eq!(errors, vec![error("score", "Choose a number from 1 to 5.")]);
+        assert_eq!(
+            errors,
+            vec![error(
+                "score",
+                AnswerProblem::OutOfRange { low: 1, high: 5 }
+            )]
+        );
+        assert_eq!(errors[0].message, "Choose a number from 1 to 5.");
     }
 
     #[test]

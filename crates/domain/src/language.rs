@@ -47,6 +47,11 @@ impl Language {
         Ok(Language(out))
     }
 
+    /// English, the language of pages that belong to no invite.
+    pub fn english() -> Language {
+        Language("en".to_owned())
+    }
+
     /// The normalised tag, e.g. `pt_BR`.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -60,6 +65,11 @@ impl Language {
     /// The language without its region: `pt` for `pt_BR`.
     pub fn primary(&self) -> &str {
         self.0.split('_').next().unwrap_or(&self.0)
+    }
+
+    /// The BCP 47 form HTML's `lang` attribute wants: `pt-BR` for `pt_BR`.
+    pub fn bcp47(&self) -> String {
+        self.0.replace('_', "-")
     }
 }
 
@@ -121,6 +131,8 @@ mod tests {
     fn primary_and_order() {
         let pt = Language::parse("pt_BR").unwrap();
         assert_eq!(pt.primary(), "pt");
+        assert_eq!(pt.bcp47(), "pt-BR");
+        assert_eq!(Language::parse("es_419").unwrap().bcp47(), "es-419");
         assert!(Language::parse("en").unwrap() < Language::parse("es").unwrap());
         let json = serde_json::to_string(&pt).unwrap();
         assert_eq!(json, "\"pt_BR\"");

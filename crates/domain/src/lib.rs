@@ -17,6 +17,7 @@ pub mod duration;
 pub mod engine;
 pub mod field;
 pub mod language;
+pub mod page_text;
 pub mod phone;
 pub mod resolve;
 pub mod retry;

@@ -192,6 +192,7 @@ mod tests {
             default_language: lang("en"),
             languages: vec![lang("en"), lang("es"), lang("pt_BR")],
             questions: vec![],
+            page_texts: Default::default(),
         }
     }
 
@@ -216,7 +217,7 @@ mod tests {
                     body: None,
                     body_params: vec![],
                     url_button_suffix: None,
-                    header_image: None,
+                    header: None,
                 },
                 reminder: None,
                 thank_you: None,

@@ -37,9 +37,17 @@ fn load() -> Loaded {
 }
 
 #[test]
-fn loads_without_warnings() {
+fn loads_with_only_the_warnings_for_one_body_in_every_language() {
     let loaded = load();
-    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let paths: Vec<&str> = loaded.warnings.iter().map(|w| w.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "distributions[0].messages.reminder.body",
+            "distributions[0].messages.thank_you.body"
+        ],
+        "the example writes the reminder's and thank-you's body once for all languages"
+    );
     assert_eq!(loaded.config.public_url, "http://127.0.0.1:8080");
     assert_eq!(
         loaded.config.opt_out_words,
@@ -160,9 +168,14 @@ fn distribution() {
     let inv = &d.messages.invitation;
     assert_eq!(inv.template, "csat_invite");
     assert_eq!(inv.languages, all);
+    let body = inv.body.as_ref().unwrap();
     assert_eq!(
-        inv.body.as_deref(),
+        body.text(&lang("en")),
         Some("Hi {{1}}, your case {{2}} is resolved. Tell us how we did: {{3}}")
+    );
+    assert_eq!(
+        body.text(&lang("pt_BR")),
+        Some("Olá {{1}}, seu caso {{2}} foi resolvido. Conte como nos saímos: {{3}}")
     );
     assert_eq!(
         inv.body_params,
@@ -174,8 +187,10 @@ fn distribution() {
     );
     assert_eq!(inv.url_button_suffix.as_deref(), Some("{{survey.token}}"));
     assert_eq!(
-        inv.header_image.as_deref(),
-        Some("https://example.com/logo.png")
+        inv.header,
+        Some(HeaderMedia::Image {
+            link: "https://example.com/logo.png".into()
+        })
     );
     let rem = d.messages.get(MessageKind::Reminder).unwrap();
     assert_eq!(
@@ -189,7 +204,7 @@ fn distribution() {
     let ty = d.messages.get(MessageKind::ThankYou).unwrap();
     assert_eq!(ty.template, "csat_thanks");
     assert_eq!(ty.languages, all);
-    assert_eq!(ty.header_image, None);
+    assert_eq!(ty.header, None);
 }
 
 #[test]

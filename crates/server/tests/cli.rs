@@ -86,6 +86,73 @@ fn check_warns_but_passes_on_two_survey_actions_in_one_rule() {
 }
 
 #[test]
+fn check_reports_per_language_bodies_and_page_texts_by_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = config_yaml("http://127.0.0.1:9/v21.0", &Options::default());
+    let out = closeloop(&["check", &write_config(&dir, &base)]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "one body for every language is legal: {stdout}"
+    );
+    assert!(
+        stdout.contains("distributions[0].messages.invitation.body")
+            && stdout.contains("previews and the sandbox show this text for es, pt_BR"),
+        "{stdout}"
+    );
+
+    let wrong = base
+        .replacen(
+            r#"body: "Reminder: {{1}}""#,
+            r#"body: { en: "Reminder: {{1}}", es: "Recordatorio", pt_BR: "Lembrete: {{1}}", fr: "Rappel : {{1}}" }"#,
+            1,
+        )
+        .replacen(
+            "    languages: [en, es, pt_BR]\n",
+            "    languages: [en, es, pt_BR]\n    page_texts: { es: { sbumit: Enviar } }\n",
+            1,
+        );
+    let file = write_config(&dir, &wrong);
+    let out = closeloop(&["check", &file]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&file), "names the file: {stderr}");
+    for path in [
+        "distributions[0].messages.reminder.body.es",
+        "distributions[0].messages.reminder.body.fr",
+        "surveys[0].page_texts.es.sbumit",
+    ] {
+        assert!(stderr.contains(path), "{path}: {stderr}");
+    }
+}
+
+#[test]
+fn check_warns_when_a_language_would_show_the_page_in_english() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_yaml("http://127.0.0.1:9/v21.0", &Options::default())
+        .replacen(
+            "languages: [en, es, pt_BR]",
+            "languages: [en, es, pt_BR, ja]",
+            1,
+        )
+        .replace(
+            "languages: { en: en_US, es: es, pt_BR: pt_BR }",
+            "languages: { en: en_US, es: es, pt_BR: pt_BR, ja: ja }",
+        );
+    let out = closeloop(&["check", &write_config(&dir, &text)]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("surveys[0].page_texts.ja") && stdout.contains("show in English"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn check_names_a_missing_environment_variable() {
     let dir = tempfile::tempdir().unwrap();
     let text = config_yaml("http://127.0.0.1:9/v21.0", &Options::default())
@@ -132,7 +199,15 @@ fn demo_shows_the_whole_lifecycle() {
     assert!(line("C-1008").contains("unsubscribed"), "{stdout}");
     assert!(line("C-1009").contains("partially_completed"), "{stdout}");
     assert!(
-        stdout.contains("Hi Ana, your case 1001 is resolved."),
+        stdout.contains("Hola Ana, su caso 1001 está resuelto."),
+        "each customer reads their own language: {stdout}"
+    );
+    assert!(
+        stdout.contains("Hi John, your case 1002 is resolved."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Olá João, seu caso 1007 foi resolvido."),
         "{stdout}"
     );
 }

@@ -64,6 +64,8 @@ async fn the_rule_language_overrides_the_profile_language() {
         html.contains("Quão satisfeito você está?"),
         "the page is in Portuguese"
     );
+    assert!(html.contains("<html lang=\"pt-BR\">"), "{html}");
+    assert!(html.contains("Salvar e terminar depois"), "{html}");
     app.stop().await;
 }
 
@@ -233,5 +235,190 @@ async fn the_preview_fills_the_placeholders_from_a_case() {
     assert_eq!(bad["error"]["path"], "language");
     let (status, _) = app.get_json("/distributions/nope/preview").await;
     assert_eq!(status, 404);
+    app.stop().await;
+}
+
+/// The test config with the invitation's body per language and a Spanish page text of the
+/// survey's own.
+fn spanish_texts(text: String) -> String {
+    text.replacen(
+        r#"body: "Hi {{1}}, your case {{2}} is resolved. Tell us how we did: {{3}}""#,
+        r#"body: { en: "Hi {{1}}, your case {{2}} is resolved. Tell us how we did: {{3}}", es: "Hola {{1}}, su caso {{2}} está resuelto. Cuéntenos qué tal lo hicimos: {{3}}", pt_BR: "Olá {{1}}, seu caso {{2}} foi resolvido. Conte como nos saímos: {{3}}" }"#,
+        1,
+    )
+    .replacen(
+        "    languages: [en, es, pt_BR]\n",
+        "    languages: [en, es, pt_BR]\n    page_texts: { es: { submit: \"Enviar respuestas\" } }\n",
+        1,
+    )
+}
+
+async fn page_of(app: &TestApp, path: &str) -> (u16, String) {
+    let response = app
+        .http
+        .get(format!("{}{path}", app.url))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_preview_and_the_sent_text_are_in_the_invites_language() {
+    let app = spawn_app_with(Options {
+        edit: Some(spanish_texts),
+        ..Options::default()
+    })
+    .await;
+    let mut case = open_case("C-11", "+34600111222");
+    case["number"] = json!("4711");
+    app.put_case(&case).await;
+    let (status, preview) = app
+        .get_json("/distributions/csat-wa/preview?message=invitation&language=es&case_id=C-11")
+        .await;
+    assert_eq!(status, 200, "{preview}");
+    let text = preview["text"].as_str().unwrap();
+    assert_eq!(
+        text,
+        "Hola Ana, su caso 4711 está resuelto. Cuéntenos qué tal lo hicimos: http://closeloop.test/s/SAMPLE-TOKEN"
+    );
+    let (_, english) = app
+        .get_json("/distributions/csat-wa/preview?message=invitation&language=en")
+        .await;
+    assert!(
+        english["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Hi Ana, your case 1001"),
+        "{english}"
+    );
+
+    app.put_case(&resolved_case("C-11", "+34600111222")).await;
+    let invite = app.invite_reaches("C-11", "opened").await;
+    let sent = invite["messages"][0]["text"].as_str().unwrap();
+    assert!(
+        sent.starts_with("Hola Ana, su caso 11 está resuelto."),
+        "{invite}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_spanish_invite_gets_every_page_in_spanish() {
+    let app = spawn_app_with(Options {
+        edit: Some(spanish_texts),
+        ..Options::default()
+    })
+    .await;
+    app.put_case(&resolved_case("C-12", "+34600111222")).await;
+    app.invite_reaches("C-12", "opened").await;
+    let token = app.token_of("C-12").await;
+
+    let (status, html) = page_of(&app, &format!("/s/{token}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<html lang=\"es\">"), "{html}");
+    assert!(
+        html.contains(">Enviar respuestas</button>"),
+        "the survey's own text: {html}"
+    );
+    assert!(
+        html.contains(">Guardar y terminar más tarde</button>"),
+        "{html}"
+    );
+    assert!(html.contains("No recibir más encuestas"), "{html}");
+    assert!(html.contains("(obligatoria)"), "{html}");
+    assert!(
+        !html.contains("Submit") && !html.contains("Save and finish"),
+        "{html}"
+    );
+
+    let invalid = app
+        .http
+        .post(format!("{}/s/{token}", app.url))
+        .form(&[("score", "9"), ("_action", "submit")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invalid.status(), 422);
+    let html = invalid.text().await.unwrap();
+    assert!(html.contains("Elija un número del 1 al 5."), "{html}");
+    assert!(
+        html.contains("Revise las preguntas marcadas abajo."),
+        "{html}"
+    );
+
+    let saved = app
+        .http
+        .post(format!("{}/s/{token}", app.url))
+        .form(&[("score", "4"), ("_action", "save")])
+        .send()
+        .await
+        .unwrap();
+    let html = saved.text().await.unwrap();
+    assert!(html.contains("Sus respuestas se han guardado."), "{html}");
+
+    let (status, html) = page_of(&app, &format!("/s/{token}/unsubscribe")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<html lang=\"es\">"), "{html}");
+    assert!(html.contains("¿Dejar de recibir encuestas?"), "{html}");
+
+    let done = app
+        .http
+        .post(format!("{}/s/{token}", app.url))
+        .form(&[("score", "5"), ("_action", "submit")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let html = done.text().await.unwrap();
+    assert!(html.contains("<html lang=\"es\">"), "{html}");
+    assert!(html.contains("¡Gracias!"), "the thank-you page: {html}");
+    assert!(html.contains("Hemos recibido sus respuestas."), "{html}");
+
+    let (status, html) = page_of(&app, "/s/0123456789abcdef0123456789abcdef").await;
+    assert_eq!(status, 404);
+    assert!(
+        html.contains("<html lang=\"en\">") && html.contains("Survey not found"),
+        "{html}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn paused_and_expired_pages_speak_the_invites_language() {
+    let app = spawn_app_with(Options {
+        distribution: "link: { expires_after: 3s }",
+        ..Options::default()
+    })
+    .await;
+    app.put_case(&resolved_case("C-13", "+34600111222")).await;
+    app.invite_reaches("C-13", "opened").await;
+    let token = app.token_of("C-13").await;
+    let patch = |status: &'static str| {
+        app.http
+            .patch(app.api("/distributions/csat-wa"))
+            .json(&json!({ "status": status }))
+            .send()
+    };
+    assert_eq!(patch("paused").await.unwrap().status(), 200);
+    let paused = eventually(Duration::from_secs(5), || async {
+        let (status, html) = page_of(&app, &format!("/s/{token}")).await;
+        (status == 423).then_some(html)
+    })
+    .await
+    .expect("the page shows the distribution paused");
+    assert!(paused.contains("<html lang=\"es\">"), "{paused}");
+    assert!(paused.contains("Esta encuesta está en pausa"), "{paused}");
+    assert_eq!(patch("active").await.unwrap().status(), 200);
+
+    let expired = eventually(Duration::from_secs(10), || async {
+        let (status, html) = page_of(&app, &format!("/s/{token}")).await;
+        (status == 410).then_some(html)
+    })
+    .await
+    .expect("the link expires");
+    assert!(expired.contains("<html lang=\"es\">"), "{expired}");
+    assert!(expired.contains("Esta encuesta ha caducado"), "{expired}");
     app.stop().await;
 }

@@ -111,7 +111,10 @@ async fn answers_then_submit_complete_the_survey_and_send_one_thank_you() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("Thank you!"));
+    assert!(
+        page.contains("¡Gracias!"),
+        "in the invite's language: {page}"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         app.messages_to("34600111222", "csat_thanks"),
@@ -326,7 +329,7 @@ async fn expired_unknown_and_invalid_answers_are_refused_clearly() {
     assert_eq!(form.status(), 422);
     let html = form.text().await.unwrap();
     assert!(
-        html.contains("Choose a number from 1 to 5."),
+        html.contains("Elija un número del 1 al 5."),
         "the page names the problem next to the question: {html}"
     );
     assert!(html.contains("err-score"));

@@ -1,8 +1,9 @@
 //! The survey page as a customer sees it on a phone: headless Chromium at 390×844.
 //!
 //! Needs Chromium (`apt-get install chromium`; `.ci/run` installs it). Without it the test
-//! fails in CI (`CI=true`) and says how to get it elsewhere. The screenshot is kept at
-//! `target/tmp/survey-page-390x844.png`.
+//! fails in CI (`CI=true`) and says how to get it elsewhere. The screenshots are kept at
+//! `target/tmp/survey-page-390x844.png` (English) and `target/tmp/survey-page-es-390x844.png`
+//! (a Spanish invite's page).
 
 mod common;
 
@@ -37,8 +38,8 @@ fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((width, height))
 }
 
-#[tokio::test]
-async fn the_survey_page_renders_as_a_usable_form_at_phone_width() {
+/// Screenshots the survey page of a new invite in `language` to `target/tmp/{file}`.
+async fn screenshot(language: &str, file: &str) {
     let Some(browser) = chromium() else {
         assert!(
             std::env::var("CI").is_err(),
@@ -49,13 +50,13 @@ async fn the_survey_page_renders_as_a_usable_form_at_phone_width() {
     };
     let app = spawn_app().await;
     let mut case = resolved_case("C-1", "+34600111222");
-    case["profile"]["language"] = json!("en");
+    case["profile"]["language"] = json!(language);
     app.put_case(&case).await;
     app.invite_reaches("C-1", "opened").await;
     let token = app.token_of("C-1").await;
     let url = format!("{}/s/{token}", app.url);
 
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("survey-page-390x844.png");
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(file);
     let _ = std::fs::remove_file(&out);
     let profile = tempfile::tempdir().unwrap();
     let status = tokio::task::spawn_blocking({
@@ -98,4 +99,14 @@ async fn the_survey_page_renders_as_a_usable_form_at_phone_width() {
     );
     println!("screenshot: {}", out.display());
     app.stop().await;
+}
+
+#[tokio::test]
+async fn the_survey_page_renders_as_a_usable_form_at_phone_width() {
+    screenshot("en", "survey-page-390x844.png").await;
+}
+
+#[tokio::test]
+async fn a_spanish_invites_page_renders_in_spanish_at_phone_width() {
+    screenshot("es", "survey-page-es-390x844.png").await;
 }

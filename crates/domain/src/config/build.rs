@@ -16,6 +16,7 @@ use super::{then, when};
 use crate::duration::Duration;
 use crate::field::FieldPath;
 use crate::language::Language;
+use crate::page_text::{unknown_placeholders, CustomTexts, PageText};
 use crate::phone::is_known_region;
 use crate::rule::{Rule, Trigger, DEFAULT_QUEUE_RULE_FOR};
 use crate::template::{is_known_placeholder, placeholder_names, positional_indices};
@@ -381,6 +382,11 @@ fn survey(s: &RawSurvey, path: &str, users: &BTreeSet<&str>, p: &mut Problems) -
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
+    let page_texts = s
+        .page_texts
+        .as_ref()
+        .map(|raw| page_texts(raw, &join(path, "page_texts"), &languages, p))
+        .unwrap_or_default();
     let id = id?;
     Some(Survey {
         name: s.name.clone().unwrap_or_else(|| id.clone()),
@@ -390,7 +396,65 @@ fn survey(s: &RawSurvey, path: &str, users: &BTreeSet<&str>, p: &mut Problems) -
         default_language: default_language?,
         languages,
         questions,
+        page_texts,
     })
+}
+
+/// `page_texts: {es: {submit: "…"}}`: survey languages to known page texts.
+fn page_texts(
+    raw: &BTreeMap<String, BTreeMap<String, String>>,
+    path: &str,
+    languages: &[Language],
+    p: &mut Problems,
+) -> BTreeMap<Language, CustomTexts> {
+    let mut out = BTreeMap::new();
+    for (lang_key, texts) in raw {
+        let lang_path = join(path, lang_key);
+        let Some(lang) = language(lang_key, &lang_path, p) else {
+            continue;
+        };
+        if !languages.is_empty() && !languages.contains(&lang) {
+            p.add(
+                &lang_path,
+                format!("`{lang}` is not one of the survey's languages"),
+            );
+        }
+        let mut custom = CustomTexts::new();
+        for (key, text) in texts {
+            let text_path = join(&lang_path, key);
+            let Some(which) = PageText::from_key(key) else {
+                let known: Vec<&str> = PageText::ALL.iter().map(|t| t.key()).collect();
+                p.add(
+                    text_path,
+                    format!(
+                        "unknown page text `{key}` (expected one of: {})",
+                        known.join(", ")
+                    ),
+                );
+                continue;
+            };
+            if text.trim().is_empty() {
+                p.add(&text_path, "must not be empty");
+            }
+            for name in unknown_placeholders(which, text) {
+                let takes = match which.placeholders() {
+                    [] => "none".to_owned(),
+                    names => names
+                        .iter()
+                        .map(|n| format!("{{{n}}}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                };
+                p.add(
+                    &text_path,
+                    format!("unknown placeholder `{{{name}}}` (this text takes {takes})"),
+                );
+            }
+            custom.insert(which, text.clone());
+        }
+        out.insert(lang, custom);
+    }
+    out
 }
 
 fn question(
@@ -625,40 +689,134 @@ fn template(
             }
         }
     }
-    if let Some(body) = &raw.body {
-        let indices = positional_indices(body);
-        let contiguous = indices.iter().enumerate().all(|(i, n)| *n == i + 1);
-        if !contiguous {
-            p.add(
-                join(path, "body"),
-                "positional placeholders must be {{1}}..{{n}} without gaps",
-            );
-        }
-        if indices.len() != raw.body_params.len() {
-            p.add(
-                join(path, "body_params"),
-                format!(
-                    "body has {} placeholder(s) but body_params has {} value(s)",
-                    indices.len(),
-                    raw.body_params.len()
-                ),
-            );
-        }
-    }
+    let body = raw
+        .body
+        .as_ref()
+        .and_then(|b| message_body(b, path, survey, raw.body_params.len(), p));
     for (i, param) in raw.body_params.iter().enumerate() {
         check_placeholders(param, &index(&join(path, "body_params"), i), p);
     }
     if let Some(suffix) = &raw.url_button_suffix {
         check_placeholders(suffix, &join(path, "url_button_suffix"), p);
     }
+    let header = header(raw, path, p);
     Some(MessageTemplate {
         template: name?,
         languages,
-        body: raw.body.clone(),
+        body,
         body_params: raw.body_params.clone(),
         url_button_suffix: raw.url_button_suffix.clone(),
-        header_image: raw.header_image.clone(),
+        header,
     })
+}
+
+/// Whether a body's `{{1}}..{{n}}` run without gaps; their count.
+fn positional_count(text: &str, path: &str, p: &mut Problems) -> usize {
+    let indices = positional_indices(text);
+    if !indices.iter().enumerate().all(|(i, n)| *n == i + 1) {
+        p.add(
+            path,
+            "positional placeholders must be {{1}}..{{n}} without gaps",
+        );
+    }
+    indices.len()
+}
+
+/// A message's `body`: one text (its placeholder count is checked against `body_params`)
+/// or a text per survey language (each checked, at `body.<language>`).
+fn message_body(
+    raw: &RawBody,
+    path: &str,
+    survey: Option<&Survey>,
+    params: usize,
+    p: &mut Problems,
+) -> Option<MessageBody> {
+    let body_path = join(path, "body");
+    let mismatch = |count: usize| {
+        format!("body has {count} placeholder(s) but body_params has {params} value(s)")
+    };
+    match raw {
+        RawBody::Shared(text) => {
+            let count = positional_count(text, &body_path, p);
+            if count != params {
+                p.add(join(path, "body_params"), mismatch(count));
+            }
+            Some(MessageBody::Shared(text.clone()))
+        }
+        RawBody::PerLanguage(texts) => {
+            let mut out = BTreeMap::new();
+            for (key, text) in texts {
+                let key_path = join(&body_path, key);
+                let Some(lang) = language(key, &key_path, p) else {
+                    continue;
+                };
+                if survey.is_some_and(|s| !s.offers(&lang)) {
+                    p.add(
+                        &key_path,
+                        format!("`{lang}` is not one of the survey's languages"),
+                    );
+                }
+                let count = positional_count(text, &key_path, p);
+                if count != params {
+                    p.add(&key_path, mismatch(count));
+                }
+                out.insert(lang, text.clone());
+            }
+            for lang in survey.map_or(&[][..], |s| &s.languages) {
+                if !out.contains_key(lang) {
+                    p.add(&body_path, format!("no text for survey language `{lang}`"));
+                }
+            }
+            Some(MessageBody::PerLanguage(out))
+        }
+    }
+}
+
+/// At most one of `header_image`, `header_video`, `header_document`, each a web URL.
+fn header(raw: &RawTemplate, path: &str, p: &mut Problems) -> Option<HeaderMedia> {
+    let mut found = Vec::new();
+    let mut link = |key: &str, url: &str, p: &mut Problems| {
+        found.push(key.to_owned());
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            p.add(join(path, key), "must be an http:// or https:// URL");
+        }
+        url.to_owned()
+    };
+    let image = raw.header_image.as_ref().map(|url| HeaderMedia::Image {
+        link: link("header_image", url, p),
+    });
+    let video = raw.header_video.as_ref().map(|url| HeaderMedia::Video {
+        link: link("header_video", url, p),
+    });
+    let document = raw.header_document.as_ref().map(|d| match d {
+        RawDocument::Link(url) => HeaderMedia::Document {
+            link: link("header_document", url, p),
+            filename: None,
+        },
+        RawDocument::Named(named) => {
+            if named
+                .filename
+                .as_deref()
+                .is_some_and(|f| f.trim().is_empty())
+            {
+                p.add(join(path, "header_document.filename"), "must not be empty");
+            }
+            HeaderMedia::Document {
+                link: link("header_document", &named.link, p),
+                filename: named.filename.clone(),
+            }
+        }
+    });
+    if found.len() > 1 {
+        p.add(
+            path,
+            format!(
+                "a message has at most one media header, but this one has {}",
+                found.join(" and ")
+            ),
+        );
+    }
+    image.or(video).or(document)
 }
 
 fn trigger(v: &serde_json::Value, path: &str, p: &mut Problems) -> Option<Trigger> {

@@ -3,9 +3,81 @@
 use std::collections::BTreeSet;
 
 use super::error::{index, join, ConfigError};
+use super::model::{Config, MessageBody, MessageKind, Survey};
 use crate::action::{Action, ThenElement};
 use crate::condition::{Condition, SurveyCondition, SurveyRef};
+use crate::page_text::{is_built_in, PageText};
 use crate::rule::{Rule, Trigger};
+
+/// All warnings for a config: its rules', its messages' and its surveys' pages'. Paths
+/// index the config's lists, which follow the file's order.
+pub fn lint_config(config: &Config) -> Vec<ConfigError> {
+    let mut out = lint_rules(&config.rules);
+    for (i, survey) in config.surveys.iter().enumerate() {
+        out.extend(lint_page_texts(survey, &index("surveys", i)));
+    }
+    for (i, distribution) in config.distributions.iter().enumerate() {
+        let Some(survey) = config.survey(&distribution.survey) else {
+            continue;
+        };
+        let path = join(&index("distributions", i), "messages");
+        for kind in [
+            MessageKind::Invitation,
+            MessageKind::Reminder,
+            MessageKind::ThankYou,
+        ] {
+            let shared = distribution
+                .messages
+                .get(kind)
+                .and_then(|m| m.body.as_ref())
+                .is_some_and(|b| matches!(b, MessageBody::Shared(_)));
+            let others: Vec<&str> = survey
+                .languages
+                .iter()
+                .filter(|l| **l != survey.default_language)
+                .map(|l| l.as_str())
+                .collect();
+            if shared && !others.is_empty() {
+                out.push(ConfigError::new(
+                    join(&join(&path, kind.as_str()), "body"),
+                    format!(
+                        "one body for every language: previews and the sandbox show this text for {} too; give the approved template's text per language ({{{}: \"…\", …}})",
+                        others.join(", "),
+                        survey.default_language
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// A survey language with neither built-in nor configured texts for every page text.
+fn lint_page_texts(survey: &Survey, path: &str) -> Vec<ConfigError> {
+    survey
+        .languages
+        .iter()
+        .filter(|l| !is_built_in(l))
+        .filter_map(|lang| {
+            let custom = survey.page_texts.get(lang);
+            let missing: Vec<&str> = PageText::ALL
+                .iter()
+                .filter(|t| custom.is_none_or(|c| !c.contains_key(t)))
+                .map(|t| t.key())
+                .collect();
+            (!missing.is_empty()).then(|| {
+                ConfigError::new(
+                    join(&join(path, "page_texts"), lang.as_str()),
+                    format!(
+                        "closeloop has no page texts for `{lang}`: {} of the survey page's texts show in English ({})",
+                        missing.len(),
+                        missing.join(", ")
+                    ),
+                )
+            })
+        })
+        .collect()
+}
 
 /// All warnings for a list of rules; `rules[i]` paths follow the slice order.
 pub fn lint_rules(rules: &[Rule]) -> Vec<ConfigError> {

@@ -113,7 +113,7 @@ fn finish(
     if !problems.0.is_empty() {
         return Err(problems.0);
     }
-    let warnings = lint::lint_rules(&config.rules);
+    let warnings = lint::lint_config(&config);
     Ok(Loaded {
         config,
         warnings,

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use crate::duration::Duration;
 use crate::field::FieldPath;
 use crate::language::Language;
+use crate::page_text::{CustomTexts, PageTexts};
 use crate::rule::Rule;
 
 /// The default `opt_out_words` (SPEC §4.8).
@@ -280,9 +281,20 @@ pub struct Survey {
     pub languages: Vec<Language>,
     /// Questions in order.
     pub questions: Vec<Question>,
+    /// The survey's own texts of its pages, per language, over the built-in ones.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub page_texts: BTreeMap<Language, CustomTexts>,
 }
 
 impl Survey {
+    /// The texts of the survey's pages in `lang`.
+    pub fn page_texts(&self, lang: &Language) -> PageTexts {
+        PageTexts::new(
+            lang.clone(),
+            self.page_texts.get(lang).cloned().unwrap_or_default(),
+        )
+    }
+
     /// The question's text in `lang`, or in the default language when it has none.
     pub fn question_text<'a>(&'a self, q: &'a Question, lang: &Language) -> &'a str {
         q.text
@@ -337,17 +349,61 @@ pub struct MessageTemplate {
     pub template: String,
     /// Survey language → template language code (one for every survey language).
     pub languages: BTreeMap<Language, String>,
-    /// The template body with `{{n}}`, for preview and checks.
+    /// The approved template's text with `{{n}}`, for preview and checks.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
+    pub body: Option<MessageBody>,
     /// One named-placeholder text per `{{n}}`, in order.
     pub body_params: Vec<String>,
     /// Dynamic URL button suffix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url_button_suffix: Option<String>,
-    /// Media header image URL.
+    /// Media header (`header_image`, `header_video` or `header_document`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub header_image: Option<String>,
+    pub header: Option<HeaderMedia>,
+}
+
+/// The text of a template (`body`): one for every language, or one per survey language.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MessageBody {
+    /// The same text whatever the language.
+    Shared(String),
+    /// The approved template's text in each survey language.
+    PerLanguage(BTreeMap<Language, String>),
+}
+
+impl MessageBody {
+    /// The text a customer reading `lang` gets.
+    pub fn text(&self, lang: &Language) -> Option<&str> {
+        match self {
+            MessageBody::Shared(text) => Some(text),
+            MessageBody::PerLanguage(texts) => texts.get(lang).map(String::as_str),
+        }
+    }
+}
+
+/// A template's media header, sent as the header component's parameter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderMedia {
+    /// `header_image`.
+    Image {
+        /// Public URL of the image.
+        link: String,
+    },
+    /// `header_video`.
+    Video {
+        /// Public URL of the video.
+        link: String,
+    },
+    /// `header_document`.
+    Document {
+        /// Public URL of the document.
+        link: String,
+        /// The file name WhatsApp shows.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filename: Option<String>,
+    },
 }
 
 /// The three kinds of message.

@@ -81,6 +81,9 @@ pub(crate) struct RawSurvey {
     pub default_language: Option<String>,
     pub languages: Option<Vec<String>>,
     pub questions: Option<Vec<RawQuestion>>,
+    /// Language → page text key → text; keys are checked by the builder so an unknown one
+    /// is reported with its path.
+    pub page_texts: Option<BTreeMap<String, BTreeMap<String, String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,11 +149,37 @@ pub(crate) struct RawMessages {
 pub(crate) struct RawTemplate {
     pub template: Option<String>,
     pub languages: Option<BTreeMap<String, String>>,
-    pub body: Option<String>,
+    pub body: Option<RawBody>,
     #[serde(default)]
     pub body_params: Vec<String>,
     pub url_button_suffix: Option<String>,
     pub header_image: Option<String>,
+    pub header_video: Option<String>,
+    pub header_document: Option<RawDocument>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged, expecting = "a text, or a map from survey language to text")]
+pub(crate) enum RawBody {
+    Shared(String),
+    PerLanguage(BTreeMap<String, String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a document URL, or {link: URL, filename: name.pdf}"
+)]
+pub(crate) enum RawDocument {
+    Link(String),
+    Named(RawNamedDocument),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNamedDocument {
+    pub link: String,
+    pub filename: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -44,7 +44,7 @@ distributions:
       invitation:
         template: inv
         languages: { en: en_US, es: es }
-        body: "Hi {{1}}: {{2}}"
+        body: { en: "Hi {{1}}: {{2}}", es: "Hola {{1}}: {{2}}" }
         body_params: ["{{profile.first_name}}", "{{survey.link}}"]
       reminder: { template: rem, languages: { en: en_US, es: es } }
   - id: other-wa
@@ -174,12 +174,22 @@ fn missing_required_fields_are_all_reported() {
     );
 }
 
+/// BASE with the invitation's per-language body replaced by `body`.
+fn with_body(body: &str) -> String {
+    replaced(
+        r#"body: { en: "Hi {{1}}: {{2}}", es: "Hola {{1}}: {{2}}" }"#,
+        &format!("body: {body}"),
+    )
+}
+
 #[test]
 fn body_params_must_match_placeholders() {
+    let shared = with_body(r#""Hi {{1}}: {{2}}""#);
     assert_error(
-        &replaced(
+        &shared.replacen(
             r#"body_params: ["{{profile.first_name}}", "{{survey.link}}"]"#,
             r#"body_params: ["{{survey.link}}"]"#,
+            1,
         ),
         "distributions[0].messages.invitation.body_params",
         "2 placeholder(s) but body_params has 1",
@@ -190,10 +200,206 @@ fn body_params_must_match_placeholders() {
         "case.colour",
     );
     assert_error(
-        &replaced("Hi {{1}}: {{2}}", "Hi {{1}}: {{3}}"),
+        &shared.replacen("Hi {{1}}: {{2}}", "Hi {{1}}: {{3}}", 1),
         "distributions[0].messages.invitation.body",
         "without gaps",
     );
+}
+
+#[test]
+fn a_body_per_language_is_checked_language_by_language() {
+    let loaded = load(BASE).unwrap();
+    let body = loaded.config.distributions[0]
+        .messages
+        .invitation
+        .body
+        .clone()
+        .unwrap();
+    let es = crate::language::Language::parse("es").unwrap();
+    assert_eq!(body.text(&es), Some("Hola {{1}}: {{2}}"));
+
+    let path = "distributions[0].messages.invitation.body";
+    assert_error(
+        &with_body(r#"{ en: "Hi {{1}}: {{2}}", es: "Hola {{1}}" }"#),
+        &format!("{path}.es"),
+        "1 placeholder(s) but body_params has 2",
+    );
+    let errs = errors(&with_body(r#"{ en: "Hi {{1}}: {{2}}", es: "Hola {{1}}" }"#));
+    assert_eq!(errs.len(), 1, "only Spanish is wrong: {errs:?}");
+    assert_error(
+        &with_body(r#"{ en: "Hi {{1}}: {{3}}", es: "Hola {{1}}: {{2}}" }"#),
+        &format!("{path}.en"),
+        "without gaps",
+    );
+    assert_error(
+        &with_body(
+            r#"{ en: "Hi {{1}}: {{2}}", es: "Hola {{1}}: {{2}}", fr: "Salut {{1}}: {{2}}" }"#,
+        ),
+        &format!("{path}.fr"),
+        "not one of the survey's languages",
+    );
+    assert_error(
+        &with_body(r#"{ en: "Hi {{1}}: {{2}}" }"#),
+        path,
+        "no text for survey language `es`",
+    );
+    assert_error(
+        &with_body(r#"[ "Hi" ]"#),
+        path,
+        "a text, or a map from survey language to text",
+    );
+}
+
+#[test]
+fn one_body_for_several_languages_is_a_warning() {
+    let loaded = load(&with_body(r#""Hi {{1}}: {{2}}""#)).unwrap();
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    let warning = &loaded.warnings[0];
+    assert_eq!(warning.path, "distributions[0].messages.invitation.body");
+    assert!(
+        warning
+            .message
+            .contains("previews and the sandbox show this text for es"),
+        "{warning}"
+    );
+    let one_language = "      invitation: { template: inv2, languages: { en: en_US } }";
+    let loaded = load(&replaced(
+        one_language,
+        "      invitation: { template: inv2, languages: { en: en_US }, body: \"Hi\" }",
+    ))
+    .unwrap();
+    assert!(
+        loaded.warnings.is_empty(),
+        "a one-language survey: {:?}",
+        loaded.warnings
+    );
+}
+
+#[test]
+fn a_message_has_at_most_one_media_header() {
+    let with_header = |header: &str| {
+        replaced(
+            "        template: inv\n",
+            &format!("        template: inv\n        {header}\n"),
+        )
+    };
+    let loaded = load(&with_header(
+        "header_document: { link: https://cdn.example.com/case.pdf, filename: case.pdf }",
+    ))
+    .unwrap();
+    assert_eq!(
+        loaded.config.distributions[0].messages.invitation.header,
+        Some(HeaderMedia::Document {
+            link: "https://cdn.example.com/case.pdf".into(),
+            filename: Some("case.pdf".into()),
+        })
+    );
+    let loaded = load(&with_header(
+        "header_video: https://cdn.example.com/thanks.mp4",
+    ))
+    .unwrap();
+    assert_eq!(
+        loaded.config.distributions[0].messages.invitation.header,
+        Some(HeaderMedia::Video {
+            link: "https://cdn.example.com/thanks.mp4".into()
+        })
+    );
+    assert_error(
+        &with_header(
+            "header_image: https://cdn.example.com/logo.png\n        header_video: https://cdn.example.com/a.mp4",
+        ),
+        "distributions[0].messages.invitation",
+        "at most one media header, but this one has header_image and header_video",
+    );
+    assert_error(
+        &with_header("header_video: cdn.example.com/a.mp4"),
+        "distributions[0].messages.invitation.header_video",
+        "http:// or https:// URL",
+    );
+    assert_error(
+        &with_header("header_document: { link: https://cdn.example.com/a.pdf, name: a.pdf }"),
+        "distributions[0].messages.invitation.header_document",
+        "a document URL, or {link: URL, filename: name.pdf}",
+    );
+}
+
+#[test]
+fn page_texts_are_checked_with_their_paths() {
+    let with_texts = |texts: &str| {
+        replaced(
+            "    languages: [en, es]\n",
+            &format!("    languages: [en, es]\n    page_texts: {texts}\n"),
+        )
+    };
+    let loaded = load(&with_texts(
+        r#"{ es: { submit: "Mandar", number_range: "De {low} a {high}" } }"#,
+    ))
+    .unwrap();
+    let es = crate::language::Language::parse("es").unwrap();
+    let texts = loaded.config.surveys[0].page_texts(&es);
+    assert_eq!(texts.get(crate::page_text::PageText::Submit), "Mandar");
+    assert_eq!(
+        texts.answer_problem(&crate::answer::AnswerProblem::OutOfRange { low: 1, high: 5 }),
+        "De 1 a 5"
+    );
+    assert_error(
+        &with_texts(r#"{ es: { sbumit: "Mandar" } }"#),
+        "surveys[0].page_texts.es.sbumit",
+        "unknown page text `sbumit` (expected one of: required, submit,",
+    );
+    assert_error(
+        &with_texts(r#"{ fr: { submit: "Envoyer" } }"#),
+        "surveys[0].page_texts.fr",
+        "not one of the survey's languages",
+    );
+    assert_error(
+        &with_texts(r#"{ es: { number_range: "De {low} a {hihg}" } }"#),
+        "surveys[0].page_texts.es.number_range",
+        "unknown placeholder `{hihg}` (this text takes {low}, {high})",
+    );
+    assert_error(
+        &with_texts(r#"{ es: { submit: " " } }"#),
+        "surveys[0].page_texts.es.submit",
+        "must not be empty",
+    );
+    assert_error(
+        &with_texts(r#"{ es: [ submit ] }"#),
+        "surveys[0].page_texts.es",
+        "invalid type",
+    );
+}
+
+#[test]
+fn a_language_without_page_texts_is_warned_about() {
+    let japanese = replaced("    languages: [en]\n", "    languages: [en, ja]\n").replacen(
+        "invitation: { template: inv2, languages: { en: en_US } }",
+        "invitation: { template: inv2, languages: { en: en_US, ja: ja } }",
+        1,
+    );
+    let w = load(&japanese).unwrap().warnings;
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].path, "surveys[1].page_texts.ja");
+    assert!(
+        w[0].message
+            .contains("29 of the survey page's texts show in English"),
+        "{}",
+        w[0]
+    );
+
+    let all: Vec<String> = crate::page_text::PageText::ALL
+        .iter()
+        .map(|t| format!("{t}: \"…\""))
+        .collect();
+    let configured = japanese.replacen(
+        "    languages: [en, ja]\n",
+        &format!(
+            "    languages: [en, ja]\n    page_texts: {{ ja: {{ {} }} }}\n",
+            all.join(", ")
+        ),
+        1,
+    );
+    let loaded = load(&configured).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
 
 #[test]

@@ -263,7 +263,7 @@ fn render_invitation(out: &mut String, config: &Config, case: &Case, action: &Su
                 request.template.name, request.template.language.code
             );
             let _ = writeln!(out, "     message:");
-            for line in rendered_text(&template, &request).lines() {
+            for line in rendered_text(&template, language.as_str(), &request).lines() {
                 let _ = writeln!(out, "       {line}");
             }
         }

@@ -6,6 +6,7 @@ pub(crate) mod api;
 pub(crate) mod auth;
 pub(crate) mod error;
 pub(crate) mod extract;
+pub(crate) mod html;
 pub(crate) mod openapi;
 pub(crate) mod ops;
 pub(crate) mod survey_page;

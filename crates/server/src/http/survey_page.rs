@@ -1,28 +1,97 @@
 //! The customer's survey: `GET /s/{token}` (the page), `POST /s/{token}` (the form),
 //! `POST /s/{token}/answers` (JSON), `GET|POST /s/{token}/unsubscribe`.
 //!
-//! Mobile-first HTML that needs no JavaScript; every user-supplied text is escaped.
+//! Mobile-first HTML from the askama templates in `templates/survey/`, needing no
+//! JavaScript, in the invite's language (SPEC §4.18; English for a link that matches no
+//! invite); every user-supplied text is escaped by the templates.
 //! Answers are checked by `closeloop_domain::answer`; the response status follows SPEC §1.2
 //! and every change re-enters the rules as a `survey_updated` event.
 
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use closeloop_domain::answer::{self, AnswerError};
-use closeloop_domain::config::{Question, QuestionKind, Survey};
-use closeloop_domain::language::Language;
+use closeloop_domain::config::{Question, QuestionKind};
+use closeloop_domain::page_text::{PageText, PageTexts};
 use closeloop_domain::status::ResponseStatus;
-use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::http::extract::parse_json;
+use crate::http::html::page;
 use crate::http::openapi::ErrorBody;
 use crate::http::AppState;
-use crate::usecase::answers::{self, Closed, Open, SaveError};
+use crate::usecase::answers::{self, Closed, Open, Refused, SaveError};
 use crate::usecase::error::{ApiError, Code};
+
+/// A page with a title, a sentence and perhaps one confirm button.
+#[derive(Template)]
+#[template(path = "survey/message.html")]
+struct MessagePage<'a> {
+    lang: String,
+    title: &'a str,
+    message: &'a str,
+    button: Option<&'a str>,
+}
+
+/// The survey form.
+#[derive(Template)]
+#[template(path = "survey/form.html")]
+struct FormPage<'a> {
+    lang: String,
+    title: &'a str,
+    t: &'a PageTexts,
+    notice: Option<&'a str>,
+    has_errors: bool,
+    questions: Vec<QuestionView<'a>>,
+    unsubscribe: String,
+}
+
+struct QuestionView<'a> {
+    id: &'a str,
+    label: &'a str,
+    required: bool,
+    error: Option<String>,
+    input: Input<'a>,
+}
+
+enum Input<'a> {
+    Scale(Vec<Point>),
+    Choice(Vec<ChoiceView<'a>>),
+    Text { value: String, max: usize },
+}
+
+struct Point {
+    value: u8,
+    checked: bool,
+}
+
+struct ChoiceView<'a> {
+    id: &'a str,
+    label: &'a str,
+    checked: bool,
+}
+
+/// A title-and-sentence page in `texts`' language.
+fn message_page(
+    status: StatusCode,
+    texts: &PageTexts,
+    title: PageText,
+    message: PageText,
+) -> Response {
+    page(
+        status,
+        &MessagePage {
+            lang: texts.language().bcp47(),
+            title: texts.get(title),
+            message: texts.get(message),
+            button: None,
+        },
+    )
+}
 
 impl Closed {
     fn status(&self) -> StatusCode {
@@ -35,34 +104,19 @@ impl Closed {
         }
     }
 
-    fn page(&self) -> Response {
+    fn page(&self, texts: &PageTexts) -> Response {
         let (title, message) = match self {
-            Closed::Unknown => (
-                "Survey not found",
-                "This survey link is not valid. Please check the link in your message.",
-            ),
-            Closed::Expired => (
-                "This survey has expired",
-                "The link to this survey has expired. Thank you for your time.",
-            ),
-            Closed::Paused => (
-                "This survey is paused",
-                "This survey is paused for now. Please try again later.",
-            ),
-            Closed::Completed => (
-                "Thank you!",
-                "Your answers have been received. There is nothing more to do.",
-            ),
-            Closed::Unavailable => (
-                "Please try again",
-                "The survey cannot be shown right now. Please try again in a moment.",
-            ),
+            Closed::Unknown => (PageText::NotFoundTitle, PageText::NotFoundMessage),
+            Closed::Expired => (PageText::ExpiredTitle, PageText::ExpiredMessage),
+            Closed::Paused => (PageText::PausedTitle, PageText::PausedMessage),
+            Closed::Completed => (PageText::ThankYouTitle, PageText::ThankYouMessage),
+            Closed::Unavailable => (PageText::UnavailableTitle, PageText::UnavailableMessage),
         };
         let status = match self {
             Closed::Completed => StatusCode::OK,
             other => other.status(),
         };
-        page(status, title, &format!("<p>{}</p>", text(message)))
+        message_page(status, texts, title, message)
     }
 
     fn api_error(&self) -> ApiError {
@@ -91,13 +145,12 @@ impl Closed {
 pub(crate) async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     let open = match answers::open(&state, &token).await {
         Ok(open) => open,
-        Err(closed) => return closed.page(),
+        Err(Refused { closed, texts }) => return closed.page(&texts),
     };
     if let Err(e) = answers::mark_opened(&state, &open.invite).await {
         tracing::error!(error = %e, "could not record that a survey was opened");
     }
-    let html = survey_form(&open, &open.invite.answers, &[], None);
-    Html(html).into_response()
+    survey_form(StatusCode::OK, &open, &open.invite.answers, &[], None)
 }
 
 /// `POST /s/{token}` (HTML form): saves answers; `_action=submit` submits.
@@ -112,13 +165,14 @@ pub(crate) async fn submit_form(
 ) -> Response {
     let open = match answers::open(&state, &token).await {
         Ok(open) => open,
-        Err(closed) => return closed.page(),
+        Err(Refused { closed, texts }) => return closed.page(&texts),
     };
     let Ok(fields) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
-        return page(
+        return message_page(
             StatusCode::BAD_REQUEST,
-            "Something went wrong",
-            "<p>The form could not be read. Please try again.</p>",
+            &open.texts,
+            PageText::FormErrorTitle,
+            PageText::FormErrorMessage,
         );
     };
     let submit = fields.iter().any(|(k, v)| k == "_action" && v == "submit");
@@ -128,27 +182,27 @@ pub(crate) async fn submit_form(
         .map(|(k, v)| (k, Value::String(v)))
         .collect();
     match answers::save(&state, &open, &answers, submit).await {
-        Ok(ResponseStatus::Completed) => Closed::Completed.page(),
+        Ok(ResponseStatus::Completed) => Closed::Completed.page(&open.texts),
         Ok(_) => {
             let saved = answers::reread(&state, &open).await;
-            Html(survey_form(
-                &open,
-                &saved,
-                &[],
-                Some("Your answers are saved. You can finish later."),
-            ))
-            .into_response()
+            let notice = open.texts.get(PageText::Saved);
+            survey_form(StatusCode::OK, &open, &saved, &[], Some(notice))
         }
         Err(SaveError::Invalid(errors)) => {
             let mut shown = open.invite.answers.clone();
             shown.extend(answers);
-            let html = survey_form(&open, &shown, &errors, None);
-            (StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response()
+            survey_form(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &open,
+                &shown,
+                &errors,
+                None,
+            )
         }
-        Err(SaveError::Closed(closed)) => closed.page(),
+        Err(SaveError::Closed(closed)) => closed.page(&open.texts),
         Err(SaveError::Store(e)) => {
             tracing::error!(error = %e, "saving answers");
-            Closed::Unavailable.page()
+            Closed::Unavailable.page(&open.texts)
         }
     }
 }
@@ -179,7 +233,7 @@ pub(crate) async fn submit_json(
     };
     let open = match answers::open(&state, &token).await {
         Ok(open) => open,
-        Err(closed) => return closed.api_error().into_response(),
+        Err(refused) => return refused.closed.api_error().into_response(),
     };
     match answers::save(&state, &open, &request.answers, request.submit).await {
         Ok(status) => {
@@ -210,15 +264,22 @@ pub(crate) async fn unsubscribe_confirm(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Response {
+    let english = PageTexts::english();
     match state.store.invite_by_token(&token).await {
-        Ok(Some(_)) => page(
-            StatusCode::OK,
-            "Stop survey messages?",
-            "<p>You will receive no more survey messages from us on WhatsApp.</p>\
-             <form method=\"post\"><button type=\"submit\">Yes, stop messages</button></form>",
-        ),
-        Ok(None) => Closed::Unknown.page(),
-        Err(_) => Closed::Unavailable.page(),
+        Ok(Some(invite)) => {
+            let texts = answers::page_texts(&state, &invite);
+            page(
+                StatusCode::OK,
+                &MessagePage {
+                    lang: texts.language().bcp47(),
+                    title: texts.get(PageText::UnsubscribeTitle),
+                    message: texts.get(PageText::UnsubscribeMessage),
+                    button: Some(texts.get(PageText::UnsubscribeButton)),
+                },
+            )
+        }
+        Ok(None) => Closed::Unknown.page(&english),
+        Err(_) => Closed::Unavailable.page(&english),
     }
 }
 
@@ -231,159 +292,102 @@ pub(crate) async fn unsubscribe(
     Path(token): Path<String>,
 ) -> Response {
     match answers::unsubscribe(&state, &token).await {
-        Ok(true) => page(
+        Ok(Some(texts)) => message_page(
             StatusCode::OK,
-            "You are unsubscribed",
-            "<p>You will receive no more survey messages from us.</p>",
+            &texts,
+            PageText::UnsubscribedTitle,
+            PageText::UnsubscribedMessage,
         ),
-        Ok(false) => Closed::Unknown.page(),
+        Ok(None) => Closed::Unknown.page(&PageTexts::english()),
         Err(e) => {
             tracing::error!(error = %e, "unsubscribe");
-            Closed::Unavailable.page()
+            Closed::Unavailable.page(&PageTexts::english())
         }
     }
 }
 
 fn survey_form(
+    status: StatusCode,
     open: &Open,
     answers: &Map<String, Value>,
     errors: &[AnswerError],
     notice: Option<&str>,
-) -> String {
-    let survey = &open.survey;
-    let questions: String = survey
+) -> Response {
+    let questions = open
+        .survey
         .questions
         .iter()
         .map(|q| {
             let error = errors
                 .iter()
                 .find(|e| e.question == q.id)
-                .map(|e| e.message.as_str());
-            question_html(survey, q, &open.language, answers.get(&q.id), error)
+                .map(|e| open.texts.answer_problem(&e.problem));
+            question_view(open, q, answers.get(&q.id), error)
         })
         .collect();
-    let notice = notice
-        .map(|n| format!("<p class=\"notice\" role=\"status\">{}</p>", text(n)))
-        .unwrap_or_default();
-    let summary = if errors.is_empty() {
-        String::new()
-    } else {
-        "<p class=\"error\" role=\"alert\">Please check the questions marked below.</p>".to_string()
-    };
-    let body = format!(
-        "{notice}{summary}<form method=\"post\" novalidate>{questions}\
-         <div class=\"actions\"><button type=\"submit\" name=\"_action\" value=\"submit\">Submit</button>\
-         <button type=\"submit\" name=\"_action\" value=\"save\" class=\"secondary\">Save and finish later</button></div>\
-         </form><p class=\"small\"><a href=\"{unsubscribe}\">Stop survey messages</a></p>",
-        unsubscribe = attr(&format!("/s/{}/unsubscribe", open.invite.token)),
-    );
-    document(&open.language, &survey.name, &body)
+    page(
+        status,
+        &FormPage {
+            lang: open.texts.language().bcp47(),
+            title: &open.survey.name,
+            t: &open.texts,
+            notice,
+            has_errors: !errors.is_empty(),
+            questions,
+            unsubscribe: format!("/s/{}/unsubscribe", open.invite.token),
+        },
+    )
 }
 
-fn question_html(
-    survey: &Survey,
-    q: &Question,
-    language: &Language,
+fn question_view<'a>(
+    open: &'a Open,
+    q: &'a Question,
     answer: Option<&Value>,
-    error: Option<&str>,
-) -> String {
-    let label = text(survey.question_text(q, language));
-    let required = if q.required {
-        " <span class=\"req\">(required)</span>"
-    } else {
-        ""
-    };
-    let id = attr(&q.id);
+    error: Option<String>,
+) -> QuestionView<'a> {
+    let survey = &open.survey;
+    let language = &open.language;
     let selected = answer.map(|v| match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     });
-    let described = if error.is_some() {
-        format!(" aria-describedby=\"err-{id}\"")
-    } else {
-        String::new()
+    let scale = |from: u8, to: u8| {
+        Input::Scale(
+            (from..=to)
+                .map(|value| Point {
+                    value,
+                    checked: selected.as_deref() == Some(value.to_string().as_str()),
+                })
+                .collect(),
+        )
     };
     let input = match &q.kind {
-        QuestionKind::Rating => scale(&id, 1, 5, selected.as_deref()),
-        QuestionKind::Nps => scale(&id, 0, 10, selected.as_deref()),
-        QuestionKind::SingleChoice { options } => options
-            .iter()
-            .map(|o| {
-                let label = o
-                    .text
-                    .get(language)
-                    .or_else(|| o.text.get(&survey.default_language))
-                    .map_or(o.id.as_str(), String::as_str);
-                let checked = if selected.as_deref() == Some(o.id.as_str()) { " checked" } else { "" };
-                format!(
-                    "<label class=\"choice\"><input type=\"radio\" name=\"{id}\" value=\"{}\"{checked}> {}</label>",
-                    attr(&o.id),
-                    text(label)
-                )
-            })
-            .collect(),
-        QuestionKind::Text => format!(
-            "<label class=\"sr\" for=\"q-{id}\">{label}</label><textarea id=\"q-{id}\" name=\"{id}\" rows=\"4\" maxlength=\"{}\">{}</textarea>",
-            answer::MAX_TEXT_CHARS,
-            text(selected.as_deref().unwrap_or(""))
+        QuestionKind::Rating => scale(1, 5),
+        QuestionKind::Nps => scale(0, 10),
+        QuestionKind::SingleChoice { options } => Input::Choice(
+            options
+                .iter()
+                .map(|o| ChoiceView {
+                    id: &o.id,
+                    label: o
+                        .text
+                        .get(language)
+                        .or_else(|| o.text.get(&survey.default_language))
+                        .map_or(o.id.as_str(), String::as_str),
+                    checked: selected.as_deref() == Some(o.id.as_str()),
+                })
+                .collect(),
         ),
+        QuestionKind::Text => Input::Text {
+            value: selected.clone().unwrap_or_default(),
+            max: answer::MAX_TEXT_CHARS,
+        },
     };
-    let error_html = error
-        .map(|e| format!("<p class=\"field-error\" id=\"err-{id}\">{}</p>", text(e)))
-        .unwrap_or_default();
-    let class = if error.is_some() {
-        " class=\"invalid\""
-    } else {
-        ""
-    };
-    format!("<fieldset{class}{described}><legend>{label}{required}</legend>{error_html}{input}</fieldset>")
+    QuestionView {
+        id: &q.id,
+        label: survey.question_text(q, language),
+        required: q.required,
+        error,
+        input,
+    }
 }
-
-fn scale(name: &str, from: u8, to: u8, selected: Option<&str>) -> String {
-    let options: String = (from..=to)
-        .map(|v| {
-            let checked = if selected == Some(v.to_string().as_str()) { " checked" } else { "" };
-            format!("<label class=\"pt\"><input type=\"radio\" name=\"{name}\" value=\"{v}\"{checked}><span>{v}</span></label>")
-        })
-        .collect();
-    format!("<div class=\"scale\">{options}</div>")
-}
-
-/// A whole page; `body_html` must already be escaped.
-fn page(status: StatusCode, title: &str, body_html: &str) -> Response {
-    let english = Language::parse("en").ok();
-    let html = match &english {
-        Some(l) => document(l, title, body_html),
-        None => String::new(),
-    };
-    (status, Html(html)).into_response()
-}
-
-fn document(language: &Language, title: &str, body_html: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>{STYLE}</style></head><body><main>\
-         <h1>{title}</h1>{body_html}</main></body></html>",
-        lang = attr(&language.as_str().replace('_', "-")),
-        title = text(title),
-    )
-}
-
-const STYLE: &str = "body{font-family:system-ui,-apple-system,sans-serif;margin:0;background:#f4f5f7;color:#111;font-size:1.05rem;line-height:1.45}\
-main{max-width:36rem;margin:0 auto;padding:1rem}h1{font-size:1.4rem;margin:.5rem 0 1rem}\
-fieldset{border:0;background:#fff;border-radius:.6rem;margin:0 0 1rem;padding:1rem;box-shadow:0 1px 2px rgba(0,0,0,.08)}\
-fieldset.invalid{outline:2px solid #b00020}legend{font-weight:600;padding:0;margin-bottom:.6rem;float:left;width:100%}\
-legend+*{clear:both}.req{color:#555;font-weight:400;font-size:.9rem}\
-.scale{display:flex;flex-wrap:wrap;gap:.4rem}.pt{position:relative}\
-.pt input{position:absolute;opacity:0;width:100%;height:100%;margin:0;cursor:pointer}\
-.pt span{display:inline-block;min-width:2.6rem;padding:.65rem 0;text-align:center;border:1px solid #444;border-radius:.45rem;background:#fff}\
-.pt input:checked+span{background:#0b57d0;color:#fff;border-color:#0b57d0}\
-.pt input:focus-visible+span{outline:3px solid #f0a500;outline-offset:2px}\
-.choice{display:block;padding:.45rem 0}textarea{width:100%;box-sizing:border-box;font:inherit;padding:.5rem;border:1px solid #444;border-radius:.45rem}\
-.actions{display:flex;flex-direction:column;gap:.6rem}\
-button{font:inherit;padding:.8rem 1rem;border-radius:.5rem;border:0;background:#0b57d0;color:#fff;font-weight:600}\
-button.secondary{background:#fff;color:#0b57d0;border:1px solid #0b57d0}\
-.error,.field-error{color:#b00020;font-weight:600;margin:.2rem 0 .6rem}.notice{background:#e6f4ea;padding:.6rem;border-radius:.4rem}\
-.small{font-size:.9rem;margin-top:1.5rem}a{color:#0b57d0}\
-.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}";

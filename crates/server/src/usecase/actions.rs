@@ -498,7 +498,7 @@ async fn queue_message(
         account: invite.account.to_string(),
         recipient: phone.as_str().to_string(),
         payload: serde_json::to_value(&request).map_err(StoreError::Encode)?,
-        text: rendered_text(template, &request),
+        text: rendered_text(template, language, &request),
         now,
     })
     .await?;

@@ -6,6 +6,7 @@
 use closeloop_domain::answer::{self, AnswerError};
 use closeloop_domain::config::{DistributionStatus, Survey};
 use closeloop_domain::language::Language;
+use closeloop_domain::page_text::PageTexts;
 use closeloop_domain::status::{InviteStatus, ResponseStatus};
 use closeloop_store::{InviteRow, ScoreQuestions, StoreError};
 use serde_json::{Map, Value};
@@ -29,57 +30,100 @@ pub(crate) struct Open {
     pub(crate) invite: InviteRow,
     pub(crate) survey: Survey,
     pub(crate) language: Language,
+    /// The page's words in the invite's language (SPEC §4.18).
+    pub(crate) texts: PageTexts,
+}
+
+/// A link that cannot be answered now, and the words to say so in: the invite's language,
+/// or English when there is no invite.
+pub(crate) struct Refused {
+    pub(crate) closed: Closed,
+    pub(crate) texts: PageTexts,
+}
+
+impl Refused {
+    fn english(closed: Closed) -> Refused {
+        Refused {
+            closed,
+            texts: PageTexts::english(),
+        }
+    }
+}
+
+/// The invite's language, or the survey's default when the stored one does not parse.
+fn language_of(invite: &InviteRow, survey: &Survey) -> Language {
+    Language::parse(&invite.language).unwrap_or_else(|_| survey.default_language.clone())
+}
+
+/// The page texts for an invite: its survey's in its language (English when the survey
+/// is gone).
+pub(crate) fn page_texts(ctx: &Context, invite: &InviteRow) -> PageTexts {
+    ctx.config()
+        .survey(&invite.survey)
+        .map_or_else(PageTexts::english, |s| {
+            s.page_texts(&language_of(invite, s))
+        })
 }
 
 /// Finds the invite of a token and checks it can be answered.
-pub(crate) async fn open(state: &Context, token: &str) -> Result<Open, Closed> {
+pub(crate) async fn open(state: &Context, token: &str) -> Result<Open, Refused> {
     let invite = match state.store.invite_by_token(token).await {
         Ok(Some(invite)) => invite,
-        Ok(None) => return Err(Closed::Unknown),
+        Ok(None) => return Err(Refused::english(Closed::Unknown)),
         Err(e) => {
             tracing::error!(error = %e, "survey page");
-            return Err(Closed::Unavailable);
+            return Err(Refused::english(Closed::Unavailable));
         }
     };
     let config = state.config();
     let survey = config
         .survey(&invite.survey)
         .cloned()
-        .ok_or(Closed::Unknown)?;
+        .ok_or_else(|| Refused::english(Closed::Unknown))?;
+    let language = language_of(&invite, &survey);
+    let texts = survey.page_texts(&language);
+    let refuse = |closed| {
+        Err(Refused {
+            closed,
+            texts: texts.clone(),
+        })
+    };
     if invite.response_status == ResponseStatus::Completed {
-        return Err(Closed::Completed);
+        return refuse(Closed::Completed);
     }
     if state.clock.now_ms() > invite.expires_at {
-        return Err(Closed::Expired);
+        return refuse(Closed::Expired);
     }
     let paused = config
         .distribution(&invite.distribution)
         .is_some_and(|d| d.status != DistributionStatus::Active);
     if paused {
-        return Err(Closed::Paused);
+        return refuse(Closed::Paused);
     }
-    let language =
-        Language::parse(&invite.language).unwrap_or_else(|_| survey.default_language.clone());
     Ok(Open {
         invite,
         survey,
         language,
+        texts,
     })
 }
 
-/// The unsubscribe link of a token, confirmed: the number is opted out. Returns false
-/// for an unknown token.
+/// The unsubscribe link of a token, confirmed: the number is opted out. Returns the
+/// invite's page texts, or None for an unknown token.
 ///
 /// # Errors
 /// On database failure.
-pub(crate) async fn unsubscribe(ctx: &Context, token: &str) -> Result<bool, StoreError> {
+pub(crate) async fn unsubscribe(
+    ctx: &Context,
+    token: &str,
+) -> Result<Option<PageTexts>, StoreError> {
     let Some(invite) = ctx.store.invite_by_token(token).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     if let Some(phone) = &invite.recipient {
         opt_out::opt_out(ctx, phone, &Source::Link).await?;
     }
-    Ok(true)
+    Ok(Some(page_texts(ctx, &invite)))
 }
 
 /// Why answers were not saved.

@@ -5,9 +5,12 @@
 use std::collections::BTreeMap;
 
 use closeloop_domain::case::Case;
-use closeloop_domain::config::{Distribution, MessageKind, MessageTemplate, Survey};
+use closeloop_domain::config::{
+    Distribution, HeaderMedia, MessageBody, MessageKind, MessageTemplate, Survey,
+};
+use closeloop_domain::language::Language;
 use closeloop_domain::template::{self, RenderContext};
-use closeloop_whatsapp::wire::{HeaderMedia, SendRequest};
+use closeloop_whatsapp::wire::{self, SendRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -18,14 +21,18 @@ pub(crate) struct TemplateSnapshot {
     pub(crate) template: String,
     /// Survey language → template language code.
     pub(crate) languages: BTreeMap<String, String>,
-    /// The body text with `{{n}}` placeholders (for previews).
-    pub(crate) body: Option<String>,
+    /// The body text with `{{n}}` placeholders, one or per language (for previews).
+    pub(crate) body: Option<MessageBody>,
     /// What fills each `{{n}}`.
     pub(crate) body_params: Vec<String>,
     /// Dynamic URL-button suffix.
     pub(crate) url_button_suffix: Option<String>,
-    /// Image header link.
-    pub(crate) header_image: Option<String>,
+    /// Media header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) header: Option<HeaderMedia>,
+    /// The image header of invites frozen before `header` existed; read, never written.
+    #[serde(default, skip_serializing)]
+    header_image: Option<String>,
 }
 
 /// The settings an invite keeps from its distribution.
@@ -55,8 +62,27 @@ impl From<&MessageTemplate> for TemplateSnapshot {
             body: t.body.clone(),
             body_params: t.body_params.clone(),
             url_button_suffix: t.url_button_suffix.clone(),
-            header_image: t.header_image.clone(),
+            header: t.header.clone(),
+            header_image: None,
         }
+    }
+}
+
+impl TemplateSnapshot {
+    /// The media header as the Cloud API takes it.
+    fn wire_header(&self) -> Option<wire::HeaderMedia> {
+        let header = self.header.clone().or_else(|| {
+            self.header_image
+                .clone()
+                .map(|link| HeaderMedia::Image { link })
+        })?;
+        Some(match header {
+            HeaderMedia::Image { link } => wire::HeaderMedia::Image(link),
+            HeaderMedia::Video { link } => wire::HeaderMedia::Video(link),
+            HeaderMedia::Document { link, filename } => {
+                wire::HeaderMedia::Document { link, filename }
+            }
+        })
     }
 }
 
@@ -148,7 +174,7 @@ pub(crate) fn build_request(
         .url_button_suffix
         .as_ref()
         .map(|s| template::render(s, &ctx));
-    let header = t.header_image.clone().map(HeaderMedia::Image);
+    let header = t.wire_header();
     Ok(SendRequest::template(
         input.to_digits,
         &t.template,
@@ -159,8 +185,9 @@ pub(crate) fn build_request(
     ))
 }
 
-/// The body as the customer reads it (placeholders filled), for previews and the sandbox.
-pub(crate) fn rendered_text(t: &TemplateSnapshot, request: &SendRequest) -> String {
+/// The body as a customer reading `language` sees it (placeholders filled), for previews,
+/// the sandbox and the dry run.
+pub(crate) fn rendered_text(t: &TemplateSnapshot, language: &str, request: &SendRequest) -> String {
     let params: Vec<String> = request
         .template
         .components
@@ -172,8 +199,69 @@ pub(crate) fn rendered_text(t: &TemplateSnapshot, request: &SendRequest) -> Stri
             _ => None,
         })
         .collect();
-    match &t.body {
+    let body = Language::parse(language)
+        .ok()
+        .and_then(|l| t.body.as_ref()?.text(&l));
+    match body {
         Some(body) => template::fill_positional(body, &params),
         None => params.join(" "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input<'a>(case: &'a Case, language: &'a str) -> RenderInput<'a> {
+        RenderInput {
+            case,
+            link: "http://x/s/T",
+            token: "T",
+            survey_name: "CSAT",
+            language,
+            to_digits: "34600111222",
+        }
+    }
+
+    fn snapshot(value: Value) -> TemplateSnapshot {
+        serde_json::from_value(value).expect("a stored snapshot")
+    }
+
+    #[test]
+    fn a_document_header_and_the_invites_language_reach_the_request() {
+        let t = snapshot(json!({
+            "template": "csat_invite", "languages": {"en": "en_US", "es": "es"},
+            "body": {"en": "Hi {{1}}", "es": "Hola {{1}}"}, "body_params": ["{{survey.name}}"],
+            "url_button_suffix": null,
+            "header": {"document": {"link": "https://cdn.example.com/a.pdf", "filename": "a.pdf"}}
+        }));
+        let case = Case::default();
+        let request = build_request(&t, &input(&case, "es")).expect("es has a template code");
+        let wire = serde_json::to_value(&request).expect("serializes");
+        assert_eq!(
+            wire["template"]["components"][0],
+            json!({"type": "header", "parameters": [{"type": "document",
+                   "document": {"link": "https://cdn.example.com/a.pdf", "filename": "a.pdf"}}]})
+        );
+        assert_eq!(rendered_text(&t, "es", &request), "Hola CSAT");
+        assert_eq!(rendered_text(&t, "en", &request), "Hi CSAT");
+    }
+
+    #[test]
+    fn a_snapshot_frozen_before_per_language_bodies_and_headers_still_renders() {
+        let t = snapshot(json!({
+            "template": "csat_invite", "languages": {"es": "es"}, "body": "Hi {{1}}",
+            "body_params": ["{{survey.name}}"], "url_button_suffix": null,
+            "header_image": "https://cdn.example.com/logo.png"
+        }));
+        let case = Case::default();
+        let request = build_request(&t, &input(&case, "es")).expect("request");
+        let wire = serde_json::to_value(&request).expect("serializes");
+        assert_eq!(
+            wire["template"]["components"][0]["parameters"][0]["image"]["link"],
+            "https://cdn.example.com/logo.png"
+        );
+        assert_eq!(rendered_text(&t, "es", &request), "Hi CSAT");
     }
 }

@@ -87,7 +87,7 @@ pub(crate) async fn preview(
         "language": language.as_str(),
         "template": request.template.name,
         "template_language": request.template.language.code,
-        "text": rendered_text(&template, &request),
+        "text": rendered_text(&template, language.as_str(), &request),
         "components": request.template.components,
         "case_id": query.case_id,
         "sample": !from_case,
