@@ -5,6 +5,7 @@ mod common;
 
 use std::time::Duration;
 
+use closeloop_wamock::Failure;
 use common::*;
 use serde_json::json;
 
@@ -426,5 +427,48 @@ async fn survey_actions_in_one_rule_never_send_a_reminder_before_its_invitation(
         .map(|r| r.body["template"]["name"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(names, ["csat_invite"]);
+    app.stop().await;
+}
+
+/// SPEC §4.15: Meta's 131050 (the user stopped marketing messages) on a reminder, not only
+/// on the invitation, ends the invite as `unsubscribed` and suppresses the number for that
+/// account; no further reminder goes out.
+#[tokio::test]
+async fn a_marketing_opt_out_on_a_reminder_unsubscribes_the_invite() {
+    let app = spawn_app_with(Options {
+        distribution: "max_reminders: 3",
+        extra_rules: THANK_AND_REMIND,
+        ..Options::default()
+    })
+    .await;
+    app.put_case(&resolved_case("C-50", "+34600111222")).await;
+    app.invite_reaches("C-50", "opened").await;
+    app.mock.fail_next(Failure::graph(
+        400,
+        131050,
+        "Unable to deliver message. User has stopped marketing messages.",
+    ));
+    app.invite_reaches("C-50", "unsubscribed").await;
+    let (_, suppressions) = app.get_json("/suppressions").await;
+    assert_eq!(suppressions["items"][0]["phone"], "+34600111222");
+    assert_eq!(suppressions["items"][0]["reason"], "marketing_opt_out");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let sent: Vec<String> = app
+        .mock
+        .received()
+        .iter()
+        .filter(|r| r.to == "34600111222")
+        .map(|r| {
+            r.body["template"]["name"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        ["csat_invite"],
+        "nothing is accepted after the opt-out"
+    );
     app.stop().await;
 }

@@ -73,7 +73,9 @@ pub(crate) async fn apply_in(
     let opted_out = target == InviteStatus::Failed
         && error.and_then(|e| e.0).map(classify_code) == Some(ErrorClass::OptOut);
     let mut changed = change_message_status(tx, &message, target, error, now).await?;
-    if message.kind != MessageKind::ThankYou {
+    // A thank-you's delivery says nothing about the invite, except the user's marketing
+    // opt-out, which ends the invite whichever message met it (SPEC §4.15).
+    if message.kind != MessageKind::ThankYou || opted_out {
         if let Some(invite) = tx.invite(&message.invite_id).await? {
             let invite_target = if opted_out {
                 InviteStatus::Unsubscribed

@@ -77,11 +77,13 @@ pub(crate) async fn settle_in(
                 .await?;
         }
         SendResult::Failed { code, title } => {
-            let invitation = invite
-                .as_ref()
-                .filter(|_| message.kind == MessageKind::Invitation);
-            if let Some(invite) = invitation {
-                let target = if class == Some(ErrorClass::OptOut) {
+            // A failed reminder or thank-you leaves its invite as it was, except for the
+            // user's marketing opt-out, which ends the invite whichever message met it
+            // (SPEC §4.15).
+            let opted_out = class == Some(ErrorClass::OptOut);
+            let ends_invite = message.kind == MessageKind::Invitation || opted_out;
+            if let Some(invite) = invite.as_ref().filter(|_| ends_invite) {
+                let target = if opted_out {
                     InviteStatus::Unsubscribed
                 } else {
                     InviteStatus::Failed
