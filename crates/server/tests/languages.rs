@@ -422,3 +422,53 @@ async fn paused_and_expired_pages_speak_the_invites_language() {
     assert!(expired.contains("Esta encuesta ha caducado"), "{expired}");
     app.stop().await;
 }
+
+/// SPEC §4.16: Meta redelivers a webhook it thinks failed; the same wamid twice records the
+/// message once (one `message_received` event), and a new wamid is a new message.
+#[tokio::test]
+async fn a_redelivered_inbound_message_is_recorded_once() {
+    use closeloop_wamock::Inbound;
+    use closeloop_whatsapp::webhook::InboundContent;
+
+    let app = spawn_app().await;
+    app.put_case(&open_case("C-9", "+34600111222")).await;
+    app.settled("C-9").await;
+    let text = || InboundContent::Text {
+        body: "¿Hay novedades?".into(),
+    };
+    let first = app
+        .mock
+        .post_inbound(PHONE_NUMBER_ID, Inbound::new("34600111222", text()))
+        .await;
+    assert_eq!(first.status, 200);
+    let mut again = Inbound::new("34600111222", text());
+    again.wamid = Some(first.wamid.clone());
+    assert_eq!(
+        app.mock.post_inbound(PHONE_NUMBER_ID, again).await.status,
+        200
+    );
+    let received = |trace: &Value| {
+        trace["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "message_received")
+            .count()
+    };
+    assert_eq!(
+        received(&app.settled("C-9").await),
+        1,
+        "the redelivery recorded nothing"
+    );
+    let other = app
+        .mock
+        .post_inbound(PHONE_NUMBER_ID, Inbound::new("34600111222", text()))
+        .await;
+    assert_ne!(other.wamid, first.wamid);
+    assert_eq!(
+        received(&app.settled("C-9").await),
+        2,
+        "a new wamid is a new message"
+    );
+    app.stop().await;
+}

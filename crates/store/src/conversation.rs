@@ -36,6 +36,24 @@ pub struct LastInbound {
 }
 
 impl StoreTx {
+    /// Remembers an inbound message's wamid; false when it was already seen (Meta
+    /// redelivered the webhook), so its effects are not recorded twice.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn first_delivery(&mut self, wamid: &str, now: i64) -> Result<bool> {
+        let inserted = on_tx!(self, c => sqlx::query(
+            "INSERT INTO inbound_wamids (wamid, received_at) VALUES ($1, $2) \
+             ON CONFLICT (wamid) DO NOTHING",
+        )
+        .bind(wamid)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(inserted == 1)
+    }
+
     /// Records a conversation message; an inbound one newer than the last becomes the
     /// case's last inbound message.
     ///

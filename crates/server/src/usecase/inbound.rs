@@ -1,5 +1,6 @@
 //! Inbound WhatsApp messages: recorded on the customer's cases (matched by number), and
-//! opt-out words suppress the number and unsubscribe its open invites (SPEC §4.8).
+//! opt-out words suppress the number and unsubscribe its open invites (SPEC §4.8). A
+//! message Meta delivers again (same wamid) is recorded once.
 
 use closeloop_domain::phone::E164;
 use closeloop_store::StoreError;
@@ -35,6 +36,12 @@ pub(crate) async fn handle(state: &Context, message: &InboundEvent) -> Result<()
             .map(|a| a.id.as_str())
     });
     let mut tx = state.store.begin().await?;
+    if let Some(wamid) = &message.wamid {
+        if !tx.first_delivery(wamid, now).await? {
+            // A redelivered webhook: its message was recorded the first time.
+            return Ok(());
+        }
+    }
     for case_id in tx.cases_of_phone(phone.as_str(), OPEN_CASES).await? {
         conversation::record(
             &mut tx,

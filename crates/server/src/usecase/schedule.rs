@@ -29,8 +29,8 @@ pub(crate) async fn run_due(ctx: &Context) -> Result<bool, StoreError> {
     Ok(scheduled as i64 == BATCH || partials as i64 == BATCH)
 }
 
-/// Removes finished events (and their traces) older than the config's retention, at most
-/// one batch. Returns how many.
+/// Removes finished events (and their traces) and remembered inbound wamids older than the
+/// config's retention, at most one batch of each. Returns how many events.
 ///
 /// # Errors
 /// On database failure.
@@ -38,9 +38,9 @@ pub(crate) async fn prune(ctx: &Context) -> Result<u64, StoreError> {
     let keep_ms = i64::try_from(ctx.config().retention.events.as_secs().saturating_mul(1000))
         .unwrap_or(i64::MAX / 4);
     let mut tx = ctx.store.begin().await?;
-    let removed = tx
-        .prune_finished_events(ctx.clock.now_ms() - keep_ms, BATCH)
-        .await?;
+    let before = ctx.clock.now_ms() - keep_ms;
+    let removed = tx.prune_finished_events(before, BATCH).await?;
+    tx.prune_inbound_wamids(before, BATCH).await?;
     tx.commit().await?;
     Ok(removed)
 }
