@@ -218,6 +218,7 @@ mod tests {
                     body_params: vec![],
                     url_button_suffix: None,
                     header: None,
+                    quick_replies: None,
                 },
                 reminder: None,
                 thank_you: None,

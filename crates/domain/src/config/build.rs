@@ -700,6 +700,10 @@ fn template(
         check_placeholders(suffix, &join(path, "url_button_suffix"), p);
     }
     let header = header(raw, path, p);
+    let quick_replies = raw
+        .quick_replies
+        .as_ref()
+        .and_then(|q| quick_replies(q, &join(path, "quick_replies"), survey, p));
     Some(MessageTemplate {
         template: name?,
         languages,
@@ -707,6 +711,50 @@ fn template(
         body_params: raw.body_params.clone(),
         url_button_suffix: raw.url_button_suffix.clone(),
         header,
+        quick_replies,
+    })
+}
+
+/// SPEC §3.3: the question exists and each value is a valid answer of it, at most ten.
+fn quick_replies(
+    raw: &RawQuickReplies,
+    path: &str,
+    survey: Option<&Survey>,
+    p: &mut Problems,
+) -> Option<QuickReplies> {
+    let question = non_empty(&raw.question, path, "question", p)?;
+    let values_path = join(path, "values");
+    if raw.values.is_empty() || raw.values.len() > MAX_QUICK_REPLIES {
+        p.add(
+            &values_path,
+            format!(
+                "needs 1 to {MAX_QUICK_REPLIES} values, one per quick-reply button (has {})",
+                raw.values.len()
+            ),
+        );
+    }
+    if let Some(survey) = survey {
+        if !survey.questions.iter().any(|q| q.id == question) {
+            p.add(
+                join(path, "question"),
+                format!("the survey has no question `{question}`"),
+            );
+            return None;
+        }
+        for (i, value) in raw.values.iter().enumerate() {
+            let answer = serde_json::Map::from_iter([(question.clone(), value.clone())]);
+            if let Err(errors) =
+                crate::answer::merge(survey, &serde_json::Map::new(), &answer, false)
+            {
+                for e in errors {
+                    p.add(index(&values_path, i), e.message);
+                }
+            }
+        }
+    }
+    Some(QuickReplies {
+        question,
+        values: raw.values.clone(),
     })
 }
 

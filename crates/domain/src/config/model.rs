@@ -360,7 +360,22 @@ pub struct MessageTemplate {
     /// Media header (`header_image`, `header_video` or `header_document`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub header: Option<HeaderMedia>,
+    /// The template's quick-reply buttons answer a question in the chat (SPEC §4.16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quick_replies: Option<QuickReplies>,
 }
+
+/// The answers a template's quick-reply buttons record, in button order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuickReplies {
+    /// The question the buttons answer.
+    pub question: String,
+    /// The answer each button records, a valid answer of `question`.
+    pub values: Vec<serde_json::Value>,
+}
+
+/// A template has at most ten buttons.
+pub const MAX_QUICK_REPLIES: usize = 10;
 
 /// The text of a template (`body`): one for every language, or one per survey language.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -156,6 +156,15 @@ pub(crate) struct RawTemplate {
     pub header_image: Option<String>,
     pub header_video: Option<String>,
     pub header_document: Option<RawDocument>,
+    pub quick_replies: Option<RawQuickReplies>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawQuickReplies {
+    pub question: Option<String>,
+    #[serde(default)]
+    pub values: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]

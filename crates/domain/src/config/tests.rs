@@ -922,3 +922,39 @@ fn wrong_types_report_their_path_once() {
     let errs = errors(&BASE.replacen("    sender_account: wa\n    messages:\n      invitation:\n        template: inv\n", "    sender_account: wa\n    quarantine: 5\n    messages:\n      invitation:\n        template: inv\n", 1));
     assert_eq!(errs[0].path, "distributions[0].quarantine", "{errs:?}");
 }
+
+#[test]
+fn quick_replies_must_be_valid_answers_of_their_question() {
+    let with_replies = |replies: &str| {
+        replaced(
+            "        template: inv\n",
+            &format!("        template: inv\n        quick_replies: {replies}\n"),
+        )
+    };
+    let loaded = load(&with_replies("{ question: score, values: [5, 3, 1] }")).unwrap();
+    assert_eq!(
+        loaded.config.distributions[0]
+            .messages
+            .invitation
+            .quick_replies,
+        Some(QuickReplies {
+            question: "score".into(),
+            values: vec![5.into(), 3.into(), 1.into()],
+        })
+    );
+    assert_error(
+        &with_replies("{ question: score, values: [5, 7] }"),
+        "distributions[0].messages.invitation.quick_replies.values[1]",
+        "",
+    );
+    assert_error(
+        &with_replies("{ question: nope, values: [5] }"),
+        "distributions[0].messages.invitation.quick_replies.question",
+        "the survey has no question `nope`",
+    );
+    assert_error(
+        &with_replies("{ question: score, values: [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 1] }"),
+        "distributions[0].messages.invitation.quick_replies.values",
+        "needs 1 to 10 values",
+    );
+}

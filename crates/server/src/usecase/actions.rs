@@ -10,11 +10,13 @@ use closeloop_domain::phone::E164;
 use closeloop_domain::resolve;
 use closeloop_domain::status::{InviteStatus, ResponseStatus};
 use closeloop_store::{InviteRow, NewInvite, NewMessage, StoreError, StoreTx};
+use closeloop_whatsapp::wire::SendRequest;
 use serde::Serialize;
 
 use crate::runtime::ids::{new_id, survey_token};
+use crate::usecase::quick_reply::{self, Tap};
 use crate::usecase::snapshot::{
-    analytics_snapshot, build_request, rendered_text, InviteSettings, RenderInput,
+    analytics_snapshot, build_request, rendered_text, InviteSettings, RenderInput, TemplateSnapshot,
 };
 use crate::usecase::{status, Context};
 
@@ -491,6 +493,10 @@ async fn queue_message(
         Ok(r) => r,
         Err(why) => return Ok(Err(why)),
     };
+    let request = match with_quick_replies(svc, invite, template, kind, request) {
+        Ok(r) => r,
+        Err(why) => return Ok(Err(why)),
+    };
     tx.insert_message(&NewMessage {
         id: new_id("msg"),
         invite_id: invite.invite_id.to_string(),
@@ -503,6 +509,37 @@ async fn queue_message(
     })
     .await?;
     Ok(Ok(()))
+}
+
+/// Adds a signed payload to each of the template's quick-reply buttons (SPEC §4.16): they
+/// come after its URL button, if any.
+fn with_quick_replies(
+    svc: &Context,
+    invite: &MessageTarget<'_>,
+    template: &TemplateSnapshot,
+    kind: MessageKind,
+    mut request: SendRequest,
+) -> Result<SendRequest, String> {
+    let Some(replies) = &template.quick_replies else {
+        return Ok(request);
+    };
+    let config = svc.config();
+    let account = config
+        .account(invite.account)
+        .ok_or_else(|| format!("account {} is not configured", invite.account))?;
+    let first = usize::from(template.url_button_suffix.is_some());
+    for button in 0..replies.values.len() {
+        let tap = Tap {
+            invite_id: invite.invite_id.to_string(),
+            kind,
+            button,
+        };
+        let payload = quick_reply::issue(account.app_secret.expose().as_bytes(), &tap);
+        request = request
+            .with_quick_reply(first + button, &payload)
+            .map_err(|e| format!("quick reply {button}: {e}"))?;
+    }
+    Ok(request)
 }
 
 /// The language of a reminder or thank-you: the invite's (SPEC §4.1), unless the action

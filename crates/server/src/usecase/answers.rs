@@ -7,11 +7,13 @@ use closeloop_domain::answer::{self, AnswerError};
 use closeloop_domain::config::{DistributionStatus, Survey};
 use closeloop_domain::language::Language;
 use closeloop_domain::page_text::PageTexts;
+use closeloop_domain::phone::E164;
 use closeloop_domain::status::{InviteStatus, ResponseStatus};
 use closeloop_store::{InviteRow, ScoreQuestions, StoreError};
 use serde_json::{Map, Value};
 
 use crate::usecase::opt_out::{self, Source};
+use crate::usecase::quick_reply::{self, Refusal};
 use crate::usecase::snapshot::InviteSettings;
 use crate::usecase::status::{save_response, survey_opened, SavedResponse};
 use crate::usecase::Context;
@@ -75,6 +77,11 @@ pub(crate) async fn open(state: &Context, token: &str) -> Result<Open, Refused> 
             return Err(Refused::english(Closed::Unavailable));
         }
     };
+    open_invite(state, invite)
+}
+
+/// Checks an invite can be answered now.
+fn open_invite(state: &Context, invite: InviteRow) -> Result<Open, Refused> {
     let config = state.config();
     let survey = config
         .survey(&invite.survey)
@@ -106,6 +113,84 @@ pub(crate) async fn open(state: &Context, token: &str) -> Result<Open, Refused> 
         language,
         texts,
     })
+}
+
+/// Why a quick-reply tap recorded nothing.
+#[derive(Debug)]
+pub(crate) enum TapRefused {
+    /// Not a payload closeloop issued (a template's own button text, say).
+    NotOurs,
+    /// The payload names no invite we have.
+    UnknownInvite,
+    /// The signature does not match: tampered with or forged.
+    BadSignature,
+    /// The tap came from a number the invite was not sent to.
+    OtherNumber,
+    /// The invite's message has no such button.
+    NoSuchButton,
+    /// The survey cannot be answered now.
+    Closed,
+    /// The answer is not valid for the question (the config changed since).
+    Invalid,
+}
+
+/// Records the answer of a quick-reply tap (SPEC §4.16) through the same checks and status
+/// rules as the survey page: `in_progress`, or `completed` once every required question is
+/// answered. Returns the response status, or why nothing was recorded.
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn answer_tap(
+    state: &Context,
+    payload: &str,
+    from: &E164,
+) -> Result<Result<ResponseStatus, TapRefused>, StoreError> {
+    let Some(invite_id) = quick_reply::invite_of(payload) else {
+        return Ok(Err(TapRefused::NotOurs));
+    };
+    let Some(invite) = state.store.get_invite(invite_id).await? else {
+        return Ok(Err(TapRefused::UnknownInvite));
+    };
+    let config = state.config();
+    let Some(account) = config.account(&invite.account) else {
+        return Ok(Err(TapRefused::UnknownInvite));
+    };
+    let tap = match quick_reply::verify(account.app_secret.expose().as_bytes(), payload) {
+        Ok(tap) => tap,
+        Err(Refusal::NotOurs) => return Ok(Err(TapRefused::NotOurs)),
+        Err(Refusal::BadSignature) => return Ok(Err(TapRefused::BadSignature)),
+    };
+    if invite.recipient.as_deref() != Some(from.as_str()) {
+        return Ok(Err(TapRefused::OtherNumber));
+    }
+    let settings = serde_json::from_value::<InviteSettings>(invite.settings.clone()).ok();
+    let answer = settings
+        .as_ref()
+        .and_then(|s| s.template(tap.kind))
+        .and_then(|t| t.quick_replies.as_ref())
+        .and_then(|q| Some((q.question.clone(), q.values.get(tap.button)?.clone())));
+    let Some((question, value)) = answer else {
+        return Ok(Err(TapRefused::NoSuchButton));
+    };
+    let Ok(open) = open_invite(state, invite) else {
+        return Ok(Err(TapRefused::Closed));
+    };
+    let submitted = Map::from_iter([(question, value)]);
+    let Ok(merged) = answer::merge(&open.survey, &open.invite.answers, &submitted, false) else {
+        return Ok(Err(TapRefused::Invalid));
+    };
+    let complete = open
+        .survey
+        .questions
+        .iter()
+        .filter(|q| q.required)
+        .all(|q| merged.contains_key(&q.id));
+    match save(state, &open, &submitted, complete).await {
+        Ok(status) => Ok(Ok(status)),
+        Err(SaveError::Store(e)) => Err(e),
+        Err(SaveError::Closed(_)) => Ok(Err(TapRefused::Closed)),
+        Err(SaveError::Invalid(_)) => Ok(Err(TapRefused::Invalid)),
+    }
 }
 
 /// The unsubscribe link of a token, confirmed: the number is opted out. Returns the

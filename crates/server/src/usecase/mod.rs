@@ -15,6 +15,7 @@ pub(crate) mod evaluate;
 pub(crate) mod inbound;
 pub(crate) mod ingest;
 pub(crate) mod opt_out;
+pub(crate) mod quick_reply;
 pub(crate) mod schedule;
 pub(crate) mod settle;
 pub(crate) mod snapshot;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use closeloop_domain::case::Case;
 use closeloop_domain::config::{
-    Distribution, HeaderMedia, MessageBody, MessageKind, MessageTemplate, Survey,
+    Distribution, HeaderMedia, MessageBody, MessageKind, MessageTemplate, QuickReplies, Survey,
 };
 use closeloop_domain::language::Language;
 use closeloop_domain::template::{self, RenderContext};
@@ -30,6 +30,9 @@ pub(crate) struct TemplateSnapshot {
     /// Media header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) header: Option<HeaderMedia>,
+    /// The quick-reply buttons' answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) quick_replies: Option<QuickReplies>,
     /// The image header of invites frozen before `header` existed; read, never written.
     #[serde(default, skip_serializing)]
     header_image: Option<String>,
@@ -63,6 +66,7 @@ impl From<&MessageTemplate> for TemplateSnapshot {
             body_params: t.body_params.clone(),
             url_button_suffix: t.url_button_suffix.clone(),
             header: t.header.clone(),
+            quick_replies: t.quick_replies.clone(),
             header_image: None,
         }
     }

@@ -162,7 +162,13 @@ pub fn mock_templates() -> Vec<TemplateDef> {
     let mut templates = Vec::new();
     for language in ["en_US", "es", "pt_BR"] {
         templates.push(TemplateDef {
-            buttons: vec![TemplateButton::DynamicUrl],
+            // The survey link, then three quick replies (5, 3 and 1 stars).
+            buttons: vec![
+                TemplateButton::DynamicUrl,
+                TemplateButton::QuickReply,
+                TemplateButton::QuickReply,
+                TemplateButton::QuickReply,
+            ],
             ..TemplateDef::new("csat_invite", language, 3)
         });
         templates.push(TemplateDef::new("csat_reminder", language, 1));
