@@ -168,7 +168,7 @@ impl StoreTx {
              WHERE seq = $3 AND done_at IS NULL AND lease_owner = $4",
         )
         .bind(now)
-        .bind(to_json(trace)?)
+        .bind(to_json(&crate::trace_codec::compact(trace))?)
         .bind(seq)
         .bind(owner)
         .execute(c)
@@ -254,7 +254,8 @@ impl Store {
                         trace: r
                             .get::<Option<&str>, _>("trace")
                             .map(from_json)
-                            .transpose()?,
+                            .transpose()?
+                            .map(crate::trace_codec::expand),
                     })
                 })
                 .collect()

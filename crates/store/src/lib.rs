@@ -86,6 +86,7 @@ mod messages;
 mod retention;
 mod schedule;
 mod suppressions;
+mod trace_codec;
 
 use std::str::FromStr;
 use std::time::Duration;
