@@ -8,7 +8,9 @@
 use serde::Serialize;
 
 use crate::action::{Action, ThenElement};
-use crate::condition::{ConditionTrace, EvalContext};
+use crate::case::field_changed;
+use crate::condition::{Condition, ConditionTrace, EvalContext, Op};
+use crate::field::FieldPath;
 use crate::rule::Rule;
 
 /// How many rounds of rule-made case changes the server follows for one external event before
@@ -27,15 +29,66 @@ pub struct RuleOutcome {
     pub conditions: Vec<ConditionTrace>,
     /// The actions chosen (empty when not matched), survey actions ordered per SPEC §4.7.
     pub actions: Vec<Action>,
+    /// A case field the rule needs to have changed and that did not: the rule was not
+    /// evaluated (its conditions could not hold).
+    pub unchanged: Option<String>,
 }
 
-/// Evaluates every rule whose trigger fits `ctx.event_kind`, in the given order.
+/// Evaluates every rule whose trigger fits `ctx.event_kind`, in the given order. A rule
+/// that needs a case field to change (`changed`, `changed_to`, `changed_from` in its
+/// top-level `all`) is not evaluated when that field did not change: a `survey_updated` or
+/// `message_received` event leaves the case as it was, so "on Resolved" rules cannot hold.
 pub fn evaluate(rules: &[Rule], ctx: &EvalContext) -> Vec<RuleOutcome> {
     rules
         .iter()
         .filter(|r| r.on.fits(ctx.event_kind))
-        .map(|r| evaluate_rule(r, ctx))
+        .map(|r| match unchanged_requirement(r, ctx) {
+            Some(field) => RuleOutcome {
+                rule: r.id.clone(),
+                matched: false,
+                conditions: Vec::new(),
+                actions: Vec::new(),
+                unchanged: Some(field.as_string()),
+            },
+            None => evaluate_rule(r, ctx),
+        })
         .collect()
+}
+
+/// The first case field the rule needs to have changed that did not change in this event.
+fn unchanged_requirement<'r>(rule: &'r Rule, ctx: &EvalContext) -> Option<&'r FieldPath> {
+    let mut required = Vec::new();
+    if let Some(when) = &rule.when {
+        required_changes(when, &mut required);
+    }
+    required
+        .into_iter()
+        .find(|field| !field_changed(ctx.before, ctx.after, field))
+}
+
+/// The fields that must change for `condition` to hold: its `changed: true`,
+/// `changed_to` and `changed_from` leaves, through `all` only (under `any` or `not` a
+/// change is not required).
+fn required_changes<'c>(condition: &'c Condition, out: &mut Vec<&'c FieldPath>) {
+    match condition {
+        Condition::All(children) => {
+            for child in children {
+                required_changes(child, out);
+            }
+        }
+        Condition::Field { field, ops } => {
+            let needs_change = ops.iter().any(|op| {
+                matches!(
+                    op,
+                    Op::Changed(true) | Op::ChangedTo(_) | Op::ChangedFrom(_)
+                )
+            });
+            if needs_change && *field != FieldPath::EventKind {
+                out.push(field);
+            }
+        }
+        Condition::Any(_) | Condition::Not(_) | Condition::Survey(_) => {}
+    }
 }
 
 /// Evaluates one rule regardless of its trigger.
@@ -55,6 +108,7 @@ pub fn evaluate_rule(rule: &Rule, ctx: &EvalContext) -> RuleOutcome {
         matched,
         conditions,
         actions,
+        unchanged: None,
     }
 }
 
@@ -211,6 +265,62 @@ mod tests {
             order_survey_actions(&mut input);
             assert_eq!(input, want);
         }
+    }
+
+    #[test]
+    fn a_rule_that_needs_a_change_is_not_evaluated_when_the_case_did_not_change() {
+        let resolved: Case = serde_json::from_value(json!({"id":"C","status":"Resolved"})).unwrap();
+        let open: Case = serde_json::from_value(json!({"id":"C","status":"Open"})).unwrap();
+        let on_resolve = Condition::All(vec![
+            Condition::Field {
+                field: FieldPath::parse("case.status").unwrap(),
+                ops: vec![Op::ChangedTo(json!("Resolved"))],
+            },
+            status_is("Resolved"),
+        ]);
+        let either = Condition::Any(vec![
+            Condition::Field {
+                field: FieldPath::parse("case.status").unwrap(),
+                ops: vec![Op::ChangedTo(json!("Resolved"))],
+            },
+            status_is("Resolved"),
+        ]);
+        let rules = [
+            rule(
+                "on-resolve",
+                Trigger::CaseUpdate,
+                Some(on_resolve),
+                vec![ThenElement::Action(invite("a"))],
+            ),
+            rule(
+                "any",
+                Trigger::CaseUpdate,
+                Some(either),
+                vec![ThenElement::Action(tag("x"))],
+            ),
+        ];
+        let unchanged = EvalContext {
+            before: Some(&resolved),
+            ..ctx(EventKind::SurveyUpdated, &resolved)
+        };
+        let out = evaluate(&rules, &unchanged);
+        assert_eq!(out[0].unchanged.as_deref(), Some("case.status"));
+        assert!(!out[0].matched && out[0].conditions.is_empty());
+        assert_eq!(
+            out[1].unchanged, None,
+            "under `any` a change is not required"
+        );
+        assert!(out[1].matched);
+
+        let resolving = EvalContext {
+            before: Some(&open),
+            ..ctx(EventKind::CaseUpdated, &resolved)
+        };
+        let out = evaluate(&rules, &resolving);
+        assert_eq!(out[0].unchanged, None);
+        assert!(out[0].matched, "the change is there: evaluated and matched");
+        let created = evaluate(&rules, &ctx(EventKind::CaseCreated, &resolved));
+        assert!(created[0].matched, "a new case counts as changed");
     }
 
     #[test]

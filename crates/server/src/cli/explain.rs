@@ -86,6 +86,9 @@ pub(crate) fn render(trace: &Value) -> String {
                 rule["rule"].as_str().unwrap_or("?"),
                 if matched { "MATCHED" } else { "did not match" }
             );
+            if let Some(why) = rule["not_evaluated"].as_str() {
+                let _ = writeln!(out, "    not evaluated: {why}");
+            }
             for c in rule["conditions"].as_array().into_iter().flatten() {
                 let _ = writeln!(
                     out,

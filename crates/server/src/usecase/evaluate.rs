@@ -142,12 +142,16 @@ async fn process_event(
             }
         }
         run.matched |= rule.matched;
-        rules_trace.push(json!({
+        let mut entry = json!({
             "rule": rule.rule,
             "matched": rule.matched,
             "conditions": rule.conditions,
             "actions": action_traces,
-        }));
+        });
+        if let Some(field) = &rule.unchanged {
+            entry["not_evaluated"] = json!(format!("needs {field} to change; it did not"));
+        }
+        rules_trace.push(entry);
     }
     let case_changed = stored.as_ref().is_some_and(|s| case != s.case);
     if let (EventKind::Scheduled, Some(rule_id)) = (event.kind, &event.rule_id) {
