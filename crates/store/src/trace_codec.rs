@@ -1,7 +1,8 @@
 //! How a trace is stored: compactly. Traces are the largest part of an event row (500 to
 //! 1,000 bytes each as plain JSON, most of it repeated key names and empty or null fields),
 //! so each condition is stored as an array `[field, op, expected, actual, result]`, and
-//! empty lists and null action fields are left out. Reading gives back the full shape the
+//! empty lists (a rule's conditions and actions, the notes) and null action fields are left
+//! out. Reading gives back the full shape the
 //! API answers, for compact rows and for rows written before this format alike.
 
 use serde_json::{Map, Value};
@@ -39,6 +40,7 @@ pub(crate) fn compact(trace: &Value) -> Value {
                 }
             }
             drop_empty_list(rule, "actions");
+            drop_empty_list(rule, "conditions");
         }
     }
     if let Some(object) = trace.as_object_mut() {
@@ -66,6 +68,8 @@ pub(crate) fn expand(mut trace: Value) -> Value {
                     }
                 }
             }
+            rule.entry("conditions")
+                .or_insert_with(|| Value::Array(Vec::new()));
             let actions = rule
                 .entry("actions")
                 .or_insert_with(|| Value::Array(Vec::new()));
@@ -105,6 +109,7 @@ mod tests {
 
     fn trace() -> Value {
         json!({"rules": [
+            {"rule": "skipped", "matched": false, "conditions": [], "actions": [], "unchanged": "case.status"},
             {"rule": "invite-on-resolve", "matched": false,
              "conditions": [{"field": "case.status", "op": "changed_to", "expected": "Resolved", "actual": "Open", "result": false}],
              "actions": []},

@@ -86,8 +86,11 @@ pub(crate) fn render(trace: &Value) -> String {
                 rule["rule"].as_str().unwrap_or("?"),
                 if matched { "MATCHED" } else { "did not match" }
             );
-            if let Some(why) = rule["not_evaluated"].as_str() {
-                let _ = writeln!(out, "    not evaluated: {why}");
+            if let Some(field) = rule["unchanged"].as_str() {
+                let _ = writeln!(
+                    out,
+                    "    not evaluated: it needs {field} to change, and it did not"
+                );
             }
             for c in rule["conditions"].as_array().into_iter().flatten() {
                 let _ = writeln!(

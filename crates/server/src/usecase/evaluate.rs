@@ -149,7 +149,8 @@ async fn process_event(
             "actions": action_traces,
         });
         if let Some(field) = &rule.unchanged {
-            entry["not_evaluated"] = json!(format!("needs {field} to change; it did not"));
+            // Not evaluated: the rule needs this case field to change, and it did not.
+            entry["unchanged"] = json!(field);
         }
         rules_trace.push(entry);
     }
