@@ -37,7 +37,7 @@ const UNCHANGED: u16 = 200;
 pub(crate) type MakeCase = Box<dyn FnOnce(Option<&Case>) -> Result<Case, ApiError> + Send>;
 
 /// The answer to one update.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct Answer {
     /// Whether the case changed (an event was emitted), or the replayed answer's.
     pub(crate) changed: bool,
@@ -235,12 +235,15 @@ impl Reply {
 }
 
 impl Job {
-    /// The job's reply, not yet answered.
-    fn pending(self) -> Reply {
+    /// Answers `error` without running: the group's transaction could not begin.
+    fn fail(self, error: &ApiError) {
         match self {
-            Job::Case(c) => Reply::Case(c.reply, Ok(Answer::default())),
-            Job::Statuses(s) => Reply::Changed(s.reply, Ok(false)),
-            Job::Settle(s) => Reply::Changed(s.reply, Ok(false)),
+            Job::Case(c) => {
+                let _ = c.reply.send(Err(error.clone()));
+            }
+            Job::Statuses(StatusJob { reply, .. }) | Job::Settle(SettleJob { reply, .. }) => {
+                let _ = reply.send(Err(error.clone()));
+            }
         }
     }
 }
@@ -260,7 +263,7 @@ async fn write_group(state: &Context, jobs: Vec<Job>) {
         Err(e) => {
             let error = ApiError::internal(&e);
             for job in jobs {
-                job.pending().fail(&error);
+                job.fail(&error);
             }
             return;
         }
