@@ -2,7 +2,7 @@
 //! `/marketing_messages`, same shape), answered like Meta's Graph API.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State as Shared};
@@ -15,10 +15,11 @@ use serde_json::json;
 
 use crate::config::WindowRefusal;
 use crate::deliver;
-use crate::failure::Rejection;
+use crate::failure::{plain, Failure, Rejection};
 use crate::ids;
 use crate::outgoing::Outgoing;
 use crate::state::{Received, State};
+use crate::storm::Fault;
 use crate::validate::{check, parse_body, Parsed};
 
 /// The router, built by a function so tests and `MockCloud` share it.
@@ -58,11 +59,11 @@ async fn send(
         return Rejection::unknown_path(uri.path()).into_response();
     }
     // Injected answers win over everything, so a test can fail even a perfect request.
-    if let Some(failure) = state.begin_attempt() {
+    if let Some(failure) = state.begin_attempt(arrived) {
         return failure.into_response();
     }
     match handle(&state, &phone_number_id, &headers, &body, arrived) {
-        Ok(Handled::Accepted(message)) => {
+        Ok(Handled::Accepted(message, lost_for)) => {
             let message = *message;
             let response = accepted_body(&message);
             if message.window_refused {
@@ -70,15 +71,24 @@ async fn send(
             } else if state.auto_statuses() {
                 tokio::spawn(deliver::auto_statuses(state.clone(), message));
             }
+            if let Some(hang) = lost_for {
+                tokio::time::sleep(hang).await;
+                return plain(504, "Gateway Timeout");
+            }
             Json(response).into_response()
         }
+        Ok(Handled::Refused(failure)) => failure.into_response(),
         Ok(Handled::MarkedRead) => Json(json!({"success": true})).into_response(),
         Err(rejection) => rejection.into_response(),
     }
 }
 
 enum Handled {
-    Accepted(Box<Received>),
+    /// Accepted; with a duration, its answer is lost: the mock waits that long and
+    /// answers 504 instead.
+    Accepted(Box<Received>, Option<Duration>),
+    /// A fault storm refused it.
+    Refused(Failure),
     MarkedRead,
 }
 
@@ -110,6 +120,11 @@ fn handle(
     if outside_window && state.config.window_refusal == WindowRefusal::Sync {
         return Err(Rejection::re_engagement());
     }
+    let lost_for = match state.storm_fault(request.to()) {
+        Some(Fault::Refuse(failure)) => return Ok(Handled::Refused(failure)),
+        Some(Fault::LoseAnswer(hang)) => Some(hang),
+        None => None,
+    };
     let message = state.accept(Received {
         at: arrived,
         phone_number_id: phone_number_id.to_string(),
@@ -118,8 +133,9 @@ fn handle(
         body: serde_json::from_slice(body).unwrap_or_default(),
         request,
         window_refused: outside_window,
+        answer_lost: lost_for.is_some(),
     })?;
-    Ok(Handled::Accepted(Box::new(message)))
+    Ok(Handled::Accepted(Box::new(message), lost_for))
 }
 
 fn accepted_body(message: &Received) -> SendResponse {

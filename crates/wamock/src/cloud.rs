@@ -13,6 +13,7 @@ use crate::failure::Failure;
 use crate::ids;
 use crate::payload;
 use crate::state::{Received, State};
+use crate::storm::FaultStorm;
 
 /// A message the customer sends to a business number, for [`MockCloud::post_inbound`].
 #[derive(Clone, Debug)]
@@ -112,6 +113,16 @@ impl MockCloud {
     /// Every send attempt, accepted or not (requests to unknown paths excluded).
     pub fn attempts(&self) -> usize {
         self.state.attempts()
+    }
+
+    /// When each send attempt arrived, accepted or not, in arrival order.
+    pub fn attempt_times(&self) -> Vec<Instant> {
+        self.state.attempt_times()
+    }
+
+    /// Starts a fault storm on every later send, or ends it with `None`.
+    pub fn set_fault_storm(&self, storm: Option<FaultStorm>) {
+        self.state.set_storm(storm);
     }
 
     /// Waits until at least `n` messages were accepted or `timeout` passes, then answers what

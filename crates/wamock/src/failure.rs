@@ -153,7 +153,7 @@ impl IntoResponse for Rejection {
     }
 }
 
-fn plain(http_status: u16, text: &str) -> Response {
+pub(crate) fn plain(http_status: u16, text: &str) -> Response {
     let status = StatusCode::from_u16(http_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (
         status,

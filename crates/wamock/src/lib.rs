@@ -19,6 +19,7 @@ mod ids;
 mod outgoing;
 mod payload;
 mod state;
+mod storm;
 mod validate;
 
 pub use cloud::{Inbound, MockCloud, Posted};
@@ -28,3 +29,4 @@ pub use config::{
 pub use failure::Failure;
 pub use outgoing::Outgoing;
 pub use state::Received;
+pub use storm::FaultStorm;

@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use crate::config::{MockAccount, MockConfig};
 use crate::failure::{Failure, Rejection};
 use crate::outgoing::Outgoing;
+use crate::storm::{Fault, FaultStorm, Storm};
 
 /// A message the mock accepted.
 #[derive(Clone, Debug)]
@@ -31,6 +32,9 @@ pub struct Received {
     /// [`crate::WindowRefusal::FailedStatus`]: accepted, then failed with 131047; it never
     /// reached the customer.
     pub window_refused: bool,
+    /// A fault storm lost the answer to this send: it went out, but the sender got a 504
+    /// after waiting and cannot know that.
+    pub answer_lost: bool,
 }
 
 pub(crate) struct State {
@@ -47,6 +51,9 @@ struct Inner {
     failures: VecDeque<Failure>,
     received: Vec<Received>,
     attempts: usize,
+    /// When each send attempt arrived, accepted or not.
+    attempt_times: Vec<Instant>,
+    storm: Option<Storm>,
     last_send: HashMap<(String, String), Instant>,
     /// Last inbound message per `(phone_number_id, user)`: the customer service window.
     last_inbound: HashMap<(String, String), Instant>,
@@ -60,6 +67,8 @@ impl State {
             failures: VecDeque::new(),
             received: Vec::new(),
             attempts: 0,
+            attempt_times: Vec::new(),
+            storm: None,
             last_send: HashMap::new(),
             last_inbound: HashMap::new(),
         };
@@ -86,11 +95,28 @@ impl State {
             .find(|a| a.phone_number_id == phone_number_id)
     }
 
-    /// Counts a send attempt and hands back the injected failure it must answer, if any.
-    pub fn begin_attempt(&self) -> Option<Failure> {
+    /// Counts a send attempt that arrived at `at` and hands back the injected failure it
+    /// must answer, if any.
+    pub fn begin_attempt(&self, at: Instant) -> Option<Failure> {
         let mut inner = self.lock();
         inner.attempts += 1;
+        inner.attempt_times.push(at);
         inner.failures.pop_front()
+    }
+
+    /// Starts (or, with None, ends) a fault storm.
+    pub fn set_storm(&self, storm: Option<FaultStorm>) {
+        self.lock().storm = storm.map(Storm::new);
+    }
+
+    /// The storm's fault for a send to `to`, if a storm is on and it hits.
+    pub fn storm_fault(&self, to: &str) -> Option<Fault> {
+        self.lock().storm.as_mut().and_then(|s| s.draw(to))
+    }
+
+    /// When each send attempt arrived.
+    pub fn attempt_times(&self) -> Vec<Instant> {
+        self.lock().attempt_times.clone()
     }
 
     /// Records an accepted message unless the pair rate limit refuses it.
@@ -206,6 +232,7 @@ mod tests {
             body: serde_json::Value::Null,
             request: Outgoing::Session(request),
             window_refused: false,
+            answer_lost: false,
         }
     }
 
