@@ -54,6 +54,33 @@ impl Store {
         })
     }
 
+    /// The cases whose id or number is `text`, or whose customer's phone is `phone` (the
+    /// E.164 form of `text`, when it is a number), most recently updated first.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn find_cases(
+        &self,
+        text: &str,
+        phone: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<StoredCase>> {
+        on_read!(self, c, db => {
+            let number = db.pick("json_extract(state, '$.number')", "(state::jsonb ->> 'number')");
+            let sql = format!(
+                "SELECT state, version, created_at, updated_at FROM cases \
+                 WHERE id = $1 OR phone = $2 OR {number} = $1 ORDER BY updated_at DESC LIMIT $3"
+            );
+            let rows = sqlx::query(&sql)
+                .bind(text)
+                .bind(phone)
+                .bind(limit)
+                .fetch_all(c)
+                .await?;
+            rows.iter().map(stored_case).collect()
+        })
+    }
+
     /// Ids of the cases in a queue, in id order, after `after` (for paging).
     ///
     /// # Errors
@@ -180,6 +207,7 @@ impl StoreTx {
                 after: to_json(&u.after)?,
                 depth: u.depth,
                 rule_id: None,
+                note: None,
                 now,
             });
         }

@@ -26,6 +26,8 @@ pub struct NewEvent {
     pub depth: u32,
     /// For a scheduled event: the queue rule it runs.
     pub rule_id: Option<String>,
+    /// What the trace should say beyond the rules (why a chat reply recorded nothing).
+    pub note: Option<String>,
     /// Creation time, unix ms.
     pub now: i64,
 }
@@ -41,6 +43,7 @@ pub(crate) struct EventColumns<'a> {
     pub after: String,
     pub depth: u32,
     pub rule_id: Option<&'a str>,
+    pub note: Option<&'a str>,
     pub now: i64,
 }
 
@@ -82,6 +85,8 @@ pub struct TracedEvent {
     pub changed: Vec<String>,
     /// Creation time, unix ms.
     pub created_at: i64,
+    /// What the trace says beyond the rules.
+    pub note: Option<String>,
     /// The trace JSON; None while the event is not processed yet.
     pub trace: Option<serde_json::Value>,
 }
@@ -116,6 +121,7 @@ impl StoreTx {
                     after: to_json(&e.after)?,
                     depth: e.depth,
                     rule_id: e.rule_id.as_deref(),
+                    note: e.note.as_deref(),
                     now: e.now,
                 })
             })
@@ -125,11 +131,11 @@ impl StoreTx {
 
     /// Appends events whose case states are already serialized.
     pub(crate) async fn insert_event_columns(&mut self, rows: &[EventColumns<'_>]) -> Result<()> {
-        const COLUMNS: usize = 9;
+        const COLUMNS: usize = 10;
         for chunk in rows.chunks(crate::MAX_ROWS_PER_STATEMENT) {
             on_tx!(self, c, db => {
                 let sql = format!(
-                    "INSERT INTO events (id, case_id, kind, changed, before_patch, after_state, depth, rule_id, created_at) VALUES {}",
+                    "INSERT INTO events (id, case_id, kind, changed, before_patch, after_state, depth, rule_id, note, created_at) VALUES {}",
                     db.placeholders(chunk.len(), COLUMNS, 1)
                 );
                 let mut query = sqlx::query(&sql);
@@ -143,6 +149,7 @@ impl StoreTx {
                         .bind(row.after.as_str())
                         .bind(i64::from(row.depth))
                         .bind(row.rule_id)
+                        .bind(row.note)
                         .bind(row.now);
                 }
                 query.execute(c).await.map(|r| r.rows_affected())
@@ -239,7 +246,7 @@ impl Store {
     pub async fn case_events(&self, case_id: &str) -> Result<Vec<TracedEvent>> {
         on_read!(self, c => {
             let rows = sqlx::query(
-                "SELECT id, kind, changed, created_at, trace FROM events WHERE case_id = $1 ORDER BY seq",
+                "SELECT id, kind, changed, created_at, note, trace FROM events WHERE case_id = $1 ORDER BY seq",
             )
             .bind(case_id)
             .fetch_all(c)
@@ -251,6 +258,7 @@ impl Store {
                         kind: parse_kind(r.get("kind"))?,
                         changed: from_json(r.get::<&str, _>("changed"))?,
                         created_at: r.get("created_at"),
+                        note: r.get("note"),
                         trace: r
                             .get::<Option<&str>, _>("trace")
                             .map(from_json)

@@ -248,6 +248,21 @@ impl StoreTx {
         Ok(())
     }
 
+    /// Records why an invite was not sent, when that is decided after it was created (its
+    /// number was suppressed before the invitation went out).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn set_invite_reason(&mut self, id: &str, reason: &str, now: i64) -> Result<()> {
+        on_tx!(self, c => sqlx::query("UPDATE invites SET reason = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(reason)
+            .bind(now)
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// Records that the provider accepted an invitation or reminder of this invite.
     ///
     /// # Errors
@@ -376,6 +391,26 @@ impl StoreTx {
         Ok(())
     }
 
+    /// Sets (or, with None, clears) the question of an in-chat survey whose answer is the
+    /// customer's next text message.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn set_chat_awaiting(
+        &mut self,
+        id: &str,
+        question: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        on_tx!(self, c => sqlx::query("UPDATE invites SET chat_awaiting = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(question)
+            .bind(now)
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// Invites to `recipient` that can still be acted on (not final, not test).
     ///
     /// # Errors
@@ -395,6 +430,26 @@ impl StoreTx {
 }
 
 impl Store {
+    /// The most recent invite to `recipient` waiting for a text answer in the chat, with
+    /// the question it waits for.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn chat_awaiting(&self, recipient: &str) -> Result<Option<(String, String)>> {
+        on_read!(self, c => {
+            let row = sqlx::query(
+                "SELECT id, chat_awaiting FROM invites WHERE recipient = $1 \
+                 AND chat_awaiting IS NOT NULL AND response_status <> 'completed' \
+                 ORDER BY updated_at DESC LIMIT 1",
+            )
+            .bind(recipient)
+            .fetch_optional(c)
+            .await?;
+            row.map(|r| Ok((r.text("id")?, r.text("chat_awaiting")?)))
+                .transpose()
+        })
+    }
+
     /// The invite with that id.
     ///
     /// # Errors

@@ -85,6 +85,7 @@ mod invites;
 mod messages;
 mod retention;
 mod schedule;
+mod sessions;
 mod suppressions;
 mod trace_codec;
 
@@ -105,8 +106,9 @@ pub use events::{CaseEvent, EventRow, NewEvent};
 pub(crate) use fields::Fields;
 pub use idempotency::StoredAnswer;
 pub use invites::{InviteFilter, InviteRow, NewInvite};
-pub use messages::{ClaimedMessage, MessageRow, NewMessage, Outbox, SendResult};
+pub use messages::{ClaimedMessage, MessageRow, NewMessage, Outbox, SendResult, SUPPRESSED_TITLE};
 pub use schedule::{CaseSchedule, QueueRule, QueueRules};
+pub use sessions::ConsoleSession;
 pub use suppressions::Suppression;
 
 /// Result type of every store operation.
@@ -249,6 +251,38 @@ impl Store {
             Pools::Sqlite { .. } => Backend::Sqlite,
             Pools::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// Takes back, at start, the leases a previous process left on events and messages.
+    /// One SQLite file is served by one process, so every lease found at start belongs to
+    /// one that died: its work is due again now instead of when the leases expire (a
+    /// message in flight at the death may go twice, the window SPEC §4.10 allows). On
+    /// PostgreSQL other processes may hold live leases, so they expire as before and this
+    /// does nothing. Returns how many were taken back.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn take_back_leases(&self) -> Result<u64> {
+        let Pools::Sqlite { write, .. } = &self.pools else {
+            return Ok(0);
+        };
+        let mut tx = write.begin().await?;
+        let events = sqlx::query(
+            "UPDATE events SET lease_owner = NULL, lease_until = NULL \
+             WHERE done_at IS NULL AND lease_owner IS NOT NULL",
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let messages = sqlx::query(
+            "UPDATE messages SET outbox = 'queued', lease_owner = NULL, lease_until = NULL \
+             WHERE outbox = 'sending'",
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(events + messages)
     }
 
     /// Applies the schema migrations that have not run yet (each backend has its own).

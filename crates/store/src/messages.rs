@@ -119,7 +119,12 @@ pub enum SendResult {
         /// Provider error title.
         title: String,
     },
+    /// Not sent: the recipient was suppressed after the message was queued.
+    Suppressed,
 }
+
+/// The error title of a message not sent because its recipient was suppressed.
+pub const SUPPRESSED_TITLE: &str = "recipient is suppressed; not sent";
 
 /// A message as the API shows it (send history).
 #[derive(Clone, Debug, PartialEq)]
@@ -244,7 +249,11 @@ impl StoreTx {
                         .execute(c)
                         .await
                 }
-                SendResult::Failed { code, title } => {
+                SendResult::Failed { .. } | SendResult::Suppressed => {
+                    let (code, title) = match result {
+                        SendResult::Failed { code, title } => (*code, title.as_str()),
+                        _ => (None, SUPPRESSED_TITLE),
+                    };
                     let sql = format!(
                         "UPDATE messages SET outbox = 'done', status = 'failed', error_code = $3, \
                          error_title = $4, lease_until = NULL, lease_owner = NULL, updated_at = $5 {OURS}"

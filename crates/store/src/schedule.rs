@@ -226,6 +226,7 @@ impl StoreTx {
                 after: case,
                 depth: 0,
                 rule_id: Some(rule_id),
+                note: None,
                 now,
             })
             .await?;

@@ -2,7 +2,8 @@
 //! `CLOSELOOP_TEST_POSTGRES` names a server (otherwise its half says it was skipped).
 //! Work is claimed with leases that two claimers never share, a case's events are
 //! handed out one at a time in order, a dead claimer's work comes back after its lease,
-//! a stale lease settles nothing, and pacing holds across store handles.
+//! a stale lease settles nothing, and pacing holds across store handles. Console sessions
+//! expire, and cases are found by id, number or phone.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -10,7 +11,7 @@ use std::future::Future;
 use closeloop_domain::case::Case;
 use closeloop_domain::condition::EventKind;
 use closeloop_domain::config::MessageKind;
-use closeloop_store::{NewEvent, NewMessage, SendResult, Store};
+use closeloop_store::{ConsoleSession, NewEvent, NewMessage, QueueRules, SendResult, Store};
 use closeloop_testdb::{postgres_server, TestDatabase, HOW_TO_RUN_ON_POSTGRES};
 use serde_json::json;
 
@@ -66,6 +67,7 @@ async fn seed_events(store: &Store, cases: usize, per_case: usize) {
                 after: case(&id),
                 depth: 0,
                 rule_id: None,
+                note: None,
                 now: 1_000,
             })
             .await
@@ -358,6 +360,108 @@ async fn pacing_across_two_store_handles_never_exceeds_the_rate() {
                 .count();
             assert!(within <= 20, "{within} sends in the second after {start}");
         }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_console_session_is_found_until_it_expires_or_ends() {
+    on_each_backend("console sessions", |url| async move {
+        let store = open(&url).await;
+        let session = ConsoleSession {
+            user_id: Some("alice".into()),
+            csrf: "c".repeat(64),
+            expires_at: 10_000,
+        };
+        store
+            .create_console_session("digest-a", &session, 1_000)
+            .await
+            .unwrap();
+        let open_console = ConsoleSession {
+            user_id: None,
+            ..session.clone()
+        };
+        store
+            .create_console_session("digest-b", &open_console, 1_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.console_session("digest-a", 9_999).await.unwrap(),
+            Some(session)
+        );
+        assert_eq!(
+            store.console_session("digest-a", 10_000).await.unwrap(),
+            None
+        );
+        assert_eq!(store.console_session("nope", 1_000).await.unwrap(), None);
+        store.end_console_session("digest-b").await.unwrap();
+        assert_eq!(
+            store.console_session("digest-b", 1_000).await.unwrap(),
+            None
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cases_are_found_by_id_number_or_phone() {
+    on_each_backend("case search", |url| async move {
+        let store = open(&url).await;
+        let mut tx = store.begin().await.unwrap();
+        for (id, number, phone, now) in [
+            ("C-1", "1001", "+34600111222", 1_000),
+            ("C-2", "1002", "+34600111222", 2_000),
+            ("C-3", "1003", "+34600999999", 3_000),
+        ] {
+            let after: Case = serde_json::from_value(json!({
+                "id": id, "number": number, "status": "New",
+                "profile": {"phone": phone}
+            }))
+            .unwrap();
+            tx.write_case(
+                None,
+                &after,
+                EventKind::CaseCreated,
+                0,
+                format!("evt-{id}"),
+                &QueueRules::default(),
+                now,
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let ids = |found: Vec<closeloop_store::StoredCase>| {
+            found.into_iter().map(|c| c.case.id).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(store.find_cases("C-3", None, 10).await.unwrap()),
+            ["C-3"]
+        );
+        assert_eq!(
+            ids(store.find_cases("1001", None, 10).await.unwrap()),
+            ["C-1"]
+        );
+        assert_eq!(
+            ids(store
+                .find_cases("+34600111222", Some("+34600111222"), 10)
+                .await
+                .unwrap()),
+            ["C-2", "C-1"],
+            "most recently updated first"
+        );
+        assert_eq!(
+            ids(store
+                .find_cases("+34600111222", Some("+34600111222"), 1)
+                .await
+                .unwrap()),
+            ["C-2"]
+        );
+        assert!(store
+            .find_cases("nothing", None, 10)
+            .await
+            .unwrap()
+            .is_empty());
     })
     .await;
 }
