@@ -10,6 +10,7 @@
 pub mod action;
 pub mod answer;
 pub mod case;
+pub mod chat;
 pub mod condition;
 pub mod config;
 pub mod detect;

@@ -76,11 +76,17 @@ pub enum PageText {
     UnsubscribedTitle,
     /// Its sentence.
     UnsubscribedMessage,
+    /// The button that opens the list of options of a question asked in the chat
+    /// (at most 20 characters).
+    ChatChoose,
+    /// The chat message that sends the survey link for the questions the chat cannot ask;
+    /// takes `{link}`.
+    ChatContinue,
 }
 
 impl PageText {
     /// Every text, in the order `check` lists them.
-    pub const ALL: [PageText; 29] = [
+    pub const ALL: [PageText; 31] = [
         PageText::Required,
         PageText::Submit,
         PageText::Save,
@@ -110,6 +116,8 @@ impl PageText {
         PageText::UnsubscribeButton,
         PageText::UnsubscribedTitle,
         PageText::UnsubscribedMessage,
+        PageText::ChatChoose,
+        PageText::ChatContinue,
     ];
 
     /// The config key.
@@ -144,6 +152,8 @@ impl PageText {
             PageText::UnsubscribeButton => "unsubscribe_button",
             PageText::UnsubscribedTitle => "unsubscribed_title",
             PageText::UnsubscribedMessage => "unsubscribed_message",
+            PageText::ChatChoose => "chat_choose",
+            PageText::ChatContinue => "chat_continue",
         }
     }
 
@@ -157,6 +167,7 @@ impl PageText {
         match self {
             PageText::NumberRange => &["low", "high"],
             PageText::TextTooLong => &["max"],
+            PageText::ChatContinue => &["link"],
             _ => &[],
         }
     }
@@ -302,6 +313,8 @@ struct Table {
     unsubscribe_button: &'static str,
     unsubscribed_title: &'static str,
     unsubscribed_message: &'static str,
+    chat_choose: &'static str,
+    chat_continue: &'static str,
 }
 
 impl Table {
@@ -336,6 +349,8 @@ impl Table {
             PageText::UnsubscribeButton => self.unsubscribe_button,
             PageText::UnsubscribedTitle => self.unsubscribed_title,
             PageText::UnsubscribedMessage => self.unsubscribed_message,
+            PageText::ChatChoose => self.chat_choose,
+            PageText::ChatContinue => self.chat_continue,
         }
     }
 }
@@ -370,6 +385,8 @@ static EN: Table = Table {
     unsubscribe_button: "Yes, stop messages",
     unsubscribed_title: "You are unsubscribed",
     unsubscribed_message: "You will receive no more survey messages from us.",
+    chat_choose: "Choose",
+    chat_continue: "Please answer the rest of the survey here: {link}",
 };
 
 static ES: Table = Table {
@@ -403,6 +420,8 @@ static ES: Table = Table {
     unsubscribe_button: "Sí, no enviarme más mensajes",
     unsubscribed_title: "Se ha dado de baja",
     unsubscribed_message: "No volverá a recibir mensajes de encuestas nuestros.",
+    chat_choose: "Elegir",
+    chat_continue: "Responda el resto de la encuesta aquí: {link}",
 };
 
 static PT: Table = Table {
@@ -435,6 +454,8 @@ static PT: Table = Table {
     unsubscribe_button: "Sim, parar as mensagens",
     unsubscribed_title: "Inscrição cancelada",
     unsubscribed_message: "Você não vai mais receber mensagens de pesquisa nossas.",
+    chat_choose: "Escolher",
+    chat_continue: "Responda o restante da pesquisa aqui: {link}",
 };
 
 static FR: Table = Table {
@@ -470,6 +491,8 @@ static FR: Table = Table {
     unsubscribe_button: "Oui, ne plus recevoir de messages",
     unsubscribed_title: "Votre désinscription est confirmée",
     unsubscribed_message: "Vous ne recevrez plus de messages d’enquête de notre part.",
+    chat_choose: "Choisir",
+    chat_continue: "Répondez à la suite du questionnaire ici : {link}",
 };
 
 static DE: Table = Table {
@@ -504,6 +527,8 @@ static DE: Table = Table {
     unsubscribe_button: "Ja, keine Nachrichten mehr",
     unsubscribed_title: "Sie sind abgemeldet",
     unsubscribed_message: "Sie erhalten keine Umfrage-Nachrichten mehr von uns.",
+    chat_choose: "Auswählen",
+    chat_continue: "Bitte beantworten Sie den Rest der Umfrage hier: {link}",
 };
 
 static IT: Table = Table {
@@ -539,6 +564,8 @@ static IT: Table = Table {
     unsubscribe_button: "Sì, non inviatemi più messaggi",
     unsubscribed_title: "Disiscrizione completata",
     unsubscribed_message: "Non riceverà più messaggi di sondaggio da parte nostra.",
+    chat_choose: "Scegli",
+    chat_continue: "Risponda al resto del sondaggio qui: {link}",
 };
 
 #[cfg(test)]

@@ -210,6 +210,7 @@ mod tests {
             quarantine: None,
             max_reminders: 1,
             translation,
+            in_chat: false,
             messages: Messages {
                 invitation: MessageTemplate {
                     template: "t".into(),

@@ -640,6 +640,7 @@ fn distribution(
         quarantine: d.quarantine,
         max_reminders: d.max_reminders.unwrap_or(1),
         translation,
+        in_chat: d.in_chat.unwrap_or(false),
         messages: messages?,
     })
 }

@@ -69,6 +69,27 @@ pub fn load_str(
     finish(raw, document, now, &Validation::File)
 }
 
+/// One object of a config written as YAML (the console's rule editor), read with the
+/// config file's parser into the document's JSON form.
+///
+/// # Errors
+/// The parser's message (with the line and column) when the text is not YAML, or a
+/// sentence when it is not a mapping.
+pub fn object_from_yaml(text: &str) -> Result<serde_json::Value, ConfigError> {
+    let value: serde_json::Value = serde_yaml_ng::from_str(text)
+        .map_err(|e| ConfigError::new("", format!("not valid YAML: {e}")))?;
+    if value.is_object() {
+        Ok(value)
+    } else {
+        Err(ConfigError::new("", "expected a mapping of keys to values"))
+    }
+}
+
+/// One object of the document written as the config file's YAML.
+pub fn object_to_yaml(object: &serde_json::Value) -> String {
+    serde_yaml_ng::to_string(object).unwrap_or_default()
+}
+
 /// How the rules of a config are checked (see [`load_document`]).
 #[derive(Clone, Copy, Debug)]
 pub enum Validation<'a> {

@@ -421,7 +421,7 @@ pub enum HeaderMedia {
     },
 }
 
-/// The three kinds of message.
+/// The kinds of message an invite sends.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageKind {
@@ -431,6 +431,9 @@ pub enum MessageKind {
     Reminder,
     /// After a response.
     ThankYou,
+    /// The next question of a survey continued in the chat (`in_chat`, SPEC §4.16): a
+    /// free-form message inside the customer service window, never a template.
+    Question,
 }
 
 impl MessageKind {
@@ -440,7 +443,14 @@ impl MessageKind {
             MessageKind::Invitation => "invitation",
             MessageKind::Reminder => "reminder",
             MessageKind::ThankYou => "thank_you",
+            MessageKind::Question => "question",
         }
+    }
+
+    /// Whether the message's delivery is the invite's delivery: an invitation's or a
+    /// reminder's is; a thank-you's or an in-chat question's says nothing about the invite.
+    pub fn tracks_invite(&self) -> bool {
+        matches!(self, MessageKind::Invitation | MessageKind::Reminder)
     }
 }
 
@@ -457,6 +467,7 @@ impl std::str::FromStr for MessageKind {
             MessageKind::Invitation,
             MessageKind::Reminder,
             MessageKind::ThankYou,
+            MessageKind::Question,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -484,6 +495,7 @@ impl Messages {
             MessageKind::Invitation => Some(&self.invitation),
             MessageKind::Reminder => self.reminder.as_ref(),
             MessageKind::ThankYou => self.thank_you.as_ref(),
+            MessageKind::Question => None,
         }
     }
 }
@@ -531,6 +543,8 @@ pub struct Distribution {
     /// Language selection from the case.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub translation: Option<Translation>,
+    /// Whether the survey continues in the chat after a reply (SPEC §4.16).
+    pub in_chat: bool,
     /// The messages.
     pub messages: Messages,
 }

@@ -120,6 +120,7 @@ pub(crate) struct RawDistribution {
     pub quarantine: Option<Duration>,
     pub max_reminders: Option<u32>,
     pub translation: Option<RawTranslation>,
+    pub in_chat: Option<bool>,
     pub messages: Option<RawMessages>,
 }
 

@@ -381,7 +381,7 @@ fn a_language_without_page_texts_is_warned_about() {
     assert_eq!(w[0].path, "surveys[1].page_texts.ja");
     assert!(
         w[0].message
-            .contains("29 of the survey page's texts show in English"),
+            .contains("31 of the survey page's texts show in English"),
         "{}",
         w[0]
     );
