@@ -163,15 +163,70 @@ fn check_names_a_missing_environment_variable() {
     assert!(stderr.contains("WA_TOKEN_MISSING_IN_TEST"), "{stderr}");
 }
 
-#[test]
-fn demo_shows_the_whole_lifecycle() {
-    let out = closeloop(&["demo", "--no-serve", "--listen", "127.0.0.1:0"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// The CPU time a process has used (user and system, all threads), from `/proc`.
+/// The demo tests each run a whole service at full speed; the idle-CPU measurement means
+/// something only while no other demo loads the machine, so they take turns.
+static ONE_DEMO_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn cpu_time(pid: u32) -> std::time::Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    let per_second: u64 = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100);
+    std::time::Duration::from_millis(ticks * 1000 / per_second)
+}
+
+fn rfc3339_ms(text: &str) -> i128 {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .unix_timestamp_nanos()
+        / 1_000_000
+}
+
+/// The demo's scenario and summary, then (SPEC §2) the service on the real clock: the
+/// printed survey links and the console answer after an idle spell, the links keep days of
+/// their lifetime, and the idle service uses next to no CPU.
+#[tokio::test]
+async fn demo_shows_the_whole_lifecycle_then_serves_on_the_real_clock() {
+    let _alone = ONE_DEMO_AT_A_TIME.lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_closeloop"))
+        .args([
+            "demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--stop-after",
+            "5m",
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .env("TMPDIR", tmp.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("closeloop runs");
+    let pid = child.id();
+    let reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (stdout, reader) = tokio::task::spawn_blocking(move || {
+        let mut lines = std::io::BufRead::lines(reader);
+        let mut stdout = String::new();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            stdout.push_str(&line);
+            stdout.push('\n');
+            if line.starts_with("The clock runs at real speed again") {
+                break;
+            }
+        }
+        (stdout, lines)
+    })
+    .await
+    .unwrap();
     let line = |case: &str| {
         stdout
             .lines()
@@ -210,6 +265,92 @@ fn demo_shows_the_whole_lifecycle() {
         stdout.contains("Olá João, seu caso 1007 foi resolvido."),
         "{stdout}"
     );
+    let base = format!("http://127.0.0.1:{port}");
+    assert!(
+        stdout.contains(&format!(
+            "The operator console:   {base}/console (open without sign-in"
+        )),
+        "{stdout}"
+    );
+    let links: Vec<&str> = stdout
+        .split_whitespace()
+        .filter(|w| w.starts_with(&format!("{base}/s/")))
+        .collect();
+    assert!(
+        links.len() >= 3,
+        "the summary prints the survey links: {stdout}"
+    );
+
+    let http = reqwest::Client::new();
+    let suppress = |phone: &'static str| {
+        let http = http.clone();
+        let url = format!("{base}/api/v1/suppressions");
+        async move {
+            let answer: serde_json::Value = http
+                .post(url)
+                .json(&serde_json::json!({"phone": phone}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            rfc3339_ms(answer["created_at"].as_str().unwrap())
+        }
+    };
+    let idle = std::time::Duration::from_secs(60);
+    let cpu_before = cpu_time(pid);
+    let clock_before = suppress("+34600999001").await;
+    tokio::time::sleep(idle).await;
+    let cpu_used = cpu_time(pid) - cpu_before;
+    let clock_after = suppress("+34600999002").await;
+    let clock_passed = clock_after - clock_before;
+    assert!(
+        (55_000..90_000).contains(&clock_passed),
+        "the service clock is real time again: {clock_passed} ms passed in {idle:?}"
+    );
+    eprintln!("demo idle: {cpu_used:?} of CPU in {idle:?}");
+    assert!(
+        cpu_used < idle / 20,
+        "the idle demo keeps no CPU busy: {cpu_used:?} in {idle:?}"
+    );
+    for link in &links {
+        let status = http.get(*link).send().await.unwrap().status();
+        assert_eq!(status, 200, "{link} is still open after the idle spell");
+    }
+    let invites: serde_json::Value = http
+        .get(format!("{base}/api/v1/invites?case_id=C-1002"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let expires = rfc3339_ms(invites["items"][0]["expires_at"].as_str().unwrap());
+    assert!(
+        expires - clock_after > 24 * 3600 * 1000,
+        "the links stay open for days of real time: {invites}"
+    );
+    let console = http.get(format!("{base}/console")).send().await.unwrap();
+    assert_eq!(
+        console.status(),
+        200,
+        "no users: the console is open on loopback"
+    );
+    assert!(console.text().await.unwrap().contains("<title>Overview of"));
+
+    assert!(Command::new("kill")
+        .arg(pid.to_string())
+        .status()
+        .unwrap()
+        .success());
+    let status = tokio::task::spawn_blocking(move || {
+        reader.for_each(drop);
+        child.wait().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "the demo stops on SIGTERM");
 }
 
 #[tokio::test]
@@ -287,9 +428,11 @@ fn migrate_creates_the_schema_and_is_idempotent() {
 
 /// SPEC §4.17: storage grows with what happened, not with time. Ten minutes of the demo at
 /// its default speed (14,400×) are 100 days of clock time; this runs the same 100 days at
-/// ten times that speed in one minute, and watches the demo's database files from outside.
+/// ten times that speed in one minute (`--keep-speed`: the clock stays accelerated after
+/// the summary), and watches the demo's database files from outside.
 #[test]
 fn the_demo_database_stays_small_over_ten_minutes_of_demo_time() {
+    let _alone = ONE_DEMO_AT_A_TIME.blocking_lock();
     let tmp = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_closeloop"))
         .args([
@@ -298,6 +441,7 @@ fn the_demo_database_stays_small_over_ten_minutes_of_demo_time() {
             "127.0.0.1:0",
             "--speed",
             "144000",
+            "--keep-speed",
             "--stop-after",
             "60s",
         ])

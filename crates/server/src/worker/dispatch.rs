@@ -16,7 +16,7 @@ use closeloop_store::{ClaimedMessage, SendResult, StoreError};
 use closeloop_whatsapp::classify::{classify, ErrorClass};
 use closeloop_whatsapp::client::{Accepted, CloudClient, SendError};
 use closeloop_whatsapp::webhook::DeliveryStatus;
-use closeloop_whatsapp::wire::SendRequest;
+use closeloop_whatsapp::wire::{SendRequest, SessionRequest};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -32,6 +32,8 @@ use crate::usecase::{delivery, Context};
 const LEASE_SLACK_MS: i64 = 30_000;
 /// Most messages claimed per round per account.
 const MAX_BATCH: i64 = 64;
+/// Most sends of one account waiting for Meta's answer at once.
+const MAX_IN_FLIGHT: usize = 4 * MAX_BATCH as usize;
 /// Meta's pair rate limit: about one message per 6 s to the same user.
 const PAIR_RATE_WAIT_MS: i64 = 6_000;
 /// Pacing margin: send slightly under the limit so network jitter cannot push two
@@ -85,16 +87,25 @@ pub(crate) async fn run(state: State, mut stop: watch::Receiver<bool>) {
 
 /// Sends the account's messages until `stop` or until the account is removed from the
 /// config; returns its id. Re-reads the account every round, so a changed token or rate
-/// applies at once.
+/// applies at once. Sends still waiting for Meta's answer when a round ends go on beside
+/// the next rounds, so one slow answer does not hold up the account's other messages.
 async fn account_loop(state: State, account_id: String, mut stop: watch::Receiver<bool>) -> String {
-    loop {
+    let mut in_flight = JoinSet::new();
+    let ended = loop {
         if *stop.borrow() {
-            return account_id;
+            break account_id;
         }
         let Some(account) = state.ctx.config().account(&account_id).cloned() else {
-            return account_id;
+            break account_id;
         };
-        let round = dispatch_round(&state, &account).await;
+        while in_flight.try_join_next().is_some() {}
+        while in_flight.len() >= MAX_IN_FLIGHT {
+            in_flight.join_next().await;
+        }
+        // Registered before the round, so a message queued while the round runs wakes the
+        // loop (every account loop is woken; each claims only its own messages).
+        let woken = state.ctx.wake_dispatch.notified();
+        let round = dispatch_round(&state, &account, &mut in_flight).await;
         let wait = match round {
             Ok(0) => idle_wait(&state, &account_id).await,
             Ok(_) => continue,
@@ -103,17 +114,22 @@ async fn account_loop(state: State, account_id: String, mut stop: watch::Receive
                 Duration::from_secs(1)
             }
         };
-        if super::idle(&state.ctx.wake_dispatch, wait, &mut stop).await {
-            return account_id;
+        tokio::select! {
+            () = woken => {}
+            () = tokio::time::sleep(wait) => {}
+            _ = stop.wait_for(|s| *s) => break account_id,
         }
-    }
+    };
+    // Every send that went out is settled before the loop ends.
+    while in_flight.join_next().await.is_some() {}
+    ended
 }
 
 /// How long to sleep when nothing could be claimed: until the next retry falls due, at
-/// most 250 ms (other processes may queue work without waking us). Messages already due
-/// but not claimable (stopped account, held recipient) wait the full poll interval.
+/// most the fallback poll (`worker::fallback_poll`). Messages already due but not claimable
+/// (stopped account, held recipient) wait the full poll interval.
 async fn idle_wait(state: &State, account: &str) -> Duration {
-    let poll = Duration::from_millis(250);
+    let poll = super::fallback_poll(&state.ctx);
     match state.ctx.store.next_message_due(account).await {
         Ok(Some(at)) if at > state.ctx.clock.now_ms() => {
             let wait = u64::try_from(at - state.ctx.clock.now_ms()).unwrap_or(0);
@@ -133,8 +149,14 @@ fn interval_us(account: &Account) -> i64 {
     (1_000_000.0 * PACING_MARGIN / per_second).ceil() as i64
 }
 
-/// Claims one batch of the account's due messages and sends it; returns the batch size.
-async fn dispatch_round(state: &State, account: &Account) -> Result<usize, StoreError> {
+/// Claims one batch of the account's due messages and starts sending it, each at its
+/// paced slot; returns the batch size once the last one has started. The sends finish in
+/// `in_flight`.
+async fn dispatch_round(
+    state: &State,
+    account: &Account,
+    in_flight: &mut JoinSet<()>,
+) -> Result<usize, StoreError> {
     let interval = interval_us(account);
     let batch = i64::from(account.messages_per_second).clamp(1, MAX_BATCH);
     let now = state.ctx.clock.now_ms();
@@ -161,13 +183,14 @@ async fn dispatch_round(state: &State, account: &Account) -> Result<usize, Store
             state.ctx.clock.now_us(),
         )
         .await?;
-    let mut sends = JoinSet::new();
+    let mut last_slot = first_slot;
     for (i, message) in claimed.into_iter().enumerate() {
         let state = state.clone();
         let account = account.clone();
         let lease = lease.clone();
         let slot = first_slot + i as i64 * interval;
-        sends.spawn(async move {
+        last_slot = slot;
+        in_flight.spawn(async move {
             state.ctx.clock.sleep_until_us(slot).await;
             if send_one(&state, &account, message, &lease).await.is_err() {
                 // The cause is logged where it happened.
@@ -177,7 +200,9 @@ async fn dispatch_round(state: &State, account: &Account) -> Result<usize, Store
             }
         });
     }
-    while sends.join_next().await.is_some() {}
+    // The next batch is claimed once this one's slots have come, so claims never run
+    // ahead of the pace (and of their leases).
+    state.ctx.clock.sleep_until_us(last_slot).await;
     Ok(count)
 }
 
@@ -194,13 +219,10 @@ async fn send_one(
         .is_suppressed(&message.recipient, &account.id)
         .await?
     {
-        let result = SendResult::Failed {
-            code: None,
-            title: "recipient is suppressed; not sent".into(),
-        };
+        let result = SendResult::Suppressed;
         return settle(&state.ctx, settled(message, lease, result, None)).await;
     }
-    let outcome = match serde_json::from_value::<SendRequest>(message.payload.clone()) {
+    let outcome = match serde_json::from_value::<StoredRequest>(message.payload.clone()) {
         Ok(request) => {
             state
                 .windows
@@ -263,10 +285,19 @@ fn settled(
     }
 }
 
+/// A message body as the outbox stores it: a template, or a free-form message (an
+/// in-chat question) that Meta delivers only inside the customer service window.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum StoredRequest {
+    Template(SendRequest),
+    Session(SessionRequest),
+}
+
 async fn provider_send(
     state: &State,
     account: &Account,
-    request: &SendRequest,
+    request: &StoredRequest,
     message: &ClaimedMessage,
 ) -> Result<Accepted, SendError> {
     match account.provider {
@@ -277,15 +308,15 @@ async fn provider_send(
             message.text.clone(),
         )),
         ProviderKind::WhatsappCloud => {
-            state
-                .cloud
-                .send(
-                    &account.api_base,
-                    &account.phone_number_id,
-                    account.access_token.expose(),
-                    request,
-                )
-                .await
+            let (api_base, number, token) = (
+                &account.api_base,
+                &account.phone_number_id,
+                account.access_token.expose(),
+            );
+            match request {
+                StoredRequest::Template(r) => state.cloud.send(api_base, number, token, r).await,
+                StoredRequest::Session(r) => state.cloud.send(api_base, number, token, r).await,
+            }
         }
     }
 }
@@ -293,14 +324,22 @@ async fn provider_send(
 /// The `sandbox` provider (SPEC §6): sends nothing over the network. It accepts every
 /// message, keeps what the customer would have seen, and reports sent → delivered → read
 /// after short delays through the same status path as Meta's webhooks.
-fn sandbox_send(state: &State, account: &str, request: &SendRequest, text: String) -> Accepted {
+fn sandbox_send(state: &State, account: &str, request: &StoredRequest, text: String) -> Accepted {
     let wamid = format!("wamid.sandbox.{}", new_id("m"));
+    let (to, template, language) = match request {
+        StoredRequest::Template(r) => (
+            r.to.clone(),
+            Some(r.template.name.clone()),
+            Some(r.template.language.code.clone()),
+        ),
+        StoredRequest::Session(r) => (r.to.clone(), None, None),
+    };
     state.sandbox.record(SandboxMessage {
         provider_message_id: wamid.clone(),
         account: account.to_string(),
-        to: request.to.clone(),
-        template: request.template.name.clone(),
-        language: request.template.language.code.clone(),
+        to: to.clone(),
+        template,
+        language,
         text,
         sent_at: rfc3339(state.ctx.clock.now_ms()),
     });
@@ -321,7 +360,7 @@ fn sandbox_send(state: &State, account: &str, request: &SendRequest, text: Strin
     });
     Accepted {
         wamid,
-        wa_id: Some(request.to.clone()),
+        wa_id: Some(to),
         message_status: Some("accepted".into()),
     }
 }
@@ -343,7 +382,9 @@ fn failure_result(error: &SendError, class: ErrorClass, attempts: i64, now: i64)
             code,
             title,
         },
-        ErrorClass::RecipientThrottled if !policy.exhausted(attempt) => SendResult::Retry {
+        // Never failed for the pair rate limit alone: settling gives up only once the
+        // invite's link has expired (SPEC §4.19).
+        ErrorClass::RecipientThrottled => SendResult::Retry {
             at: now + backoff.max(PAIR_RATE_WAIT_MS),
             code,
             title,
@@ -392,14 +433,18 @@ mod tests {
     }
 
     #[test]
-    fn pair_rate_limit_waits_at_least_six_seconds() {
+    fn pair_rate_limit_waits_at_least_six_seconds_however_many_attempts_failed() {
         let e = api_error(429, Some(131056));
-        match failure_result(&e, ErrorClass::RecipientThrottled, 1, 1_000) {
-            SendResult::Retry { at, code, .. } => {
-                assert!(at >= 1_000 + PAIR_RATE_WAIT_MS);
-                assert_eq!(code, Some(131056));
+        let far_past_the_budget = RetryPolicy::default().max_attempts as i64 * 10;
+        for attempts in [1, far_past_the_budget] {
+            match failure_result(&e, ErrorClass::RecipientThrottled, attempts, 1_000) {
+                SendResult::Retry { at, code, .. } => {
+                    assert!(at >= 1_000 + PAIR_RATE_WAIT_MS);
+                    assert!(at <= 1_000 + RetryPolicy::default().cap.as_millis() as i64);
+                    assert_eq!(code, Some(131056));
+                }
+                other => panic!("expected a retry after {attempts} attempts, got {other:?}"),
             }
-            other => panic!("expected a retry, got {other:?}"),
         }
     }
 

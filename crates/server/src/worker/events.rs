@@ -27,7 +27,7 @@ pub(crate) async fn run(
         intake.wait_idle(MAX_YIELD_TO_INTAKE).await;
         match process_batch(&ctx, &instance).await {
             Ok(0) => {
-                if super::idle(&ctx.wake_events, Duration::from_millis(250), &mut stop).await {
+                if super::idle(&ctx.wake_events, super::fallback_poll(&ctx), &mut stop).await {
                     return;
                 }
             }

@@ -10,7 +10,9 @@ pub(crate) mod events;
 pub(crate) mod schedule;
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use closeloop_store::Backend;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -56,5 +58,15 @@ pub(crate) async fn idle(
         _ = notify.notified() => false,
         _ = tokio::time::sleep(poll) => false,
         _ = stop.wait_for(|s| *s) => true,
+    }
+}
+
+/// How long an idle loop waits for a wake-up before it looks again anyway. On SQLite one
+/// process owns the file, so whatever adds work wakes the loop and the poll is only a safety
+/// net; on PostgreSQL other processes add work without waking this one.
+pub(crate) fn fallback_poll(ctx: &Context) -> Duration {
+    match ctx.store.backend() {
+        Backend::Sqlite => Duration::from_secs(2),
+        Backend::Postgres => Duration::from_millis(250),
     }
 }

@@ -9,8 +9,10 @@ use tokio::sync::watch;
 use crate::usecase::schedule::{prune, run_due};
 use crate::usecase::Context;
 
-/// How often the scheduler looks, in clock time.
-const TICK: Duration = Duration::from_millis(250);
+/// How often the scheduler looks, in clock time: queue rules run every minute or more and
+/// partial answers expire after hours, so a second's lateness is nothing, and an idle
+/// service's writer stays quiet.
+const TICK: Duration = Duration::from_secs(1);
 /// The shortest real pause between rounds, however fast the clock runs.
 const MIN_REAL_TICK: Duration = Duration::from_millis(20);
 /// How often, in clock time, finished events past their retention are looked for.
