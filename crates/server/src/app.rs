@@ -53,6 +53,13 @@ pub struct Running {
 pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
     let store = Store::open(&options.database_url).await?;
     store.migrate().await?;
+    let taken_back = store.take_back_leases().await?;
+    if taken_back > 0 {
+        tracing::info!(
+            leases = taken_back,
+            "took back the leases a previous process left; their work is due now"
+        );
+    }
     let (live, warnings) = LiveConfig::open(options.document, &store, options.clock.now()).await?;
     for warning in &warnings {
         tracing::warn!(path = %warning.path, "{}", warning.message);

@@ -472,3 +472,71 @@ async fn a_marketing_opt_out_on_a_reminder_unsubscribes_the_invite() {
     );
     app.stop().await;
 }
+
+/// The invitation's template and media header replaced, for the header media test.
+fn invitation_with_header(config: String, template: &str, header: &str) -> String {
+    config.replacen(
+        "        template: csat_invite\n",
+        &format!("        template: {template}\n        {header}\n"),
+        1,
+    )
+}
+
+#[tokio::test]
+async fn each_media_header_reaches_the_mock_in_metas_wire_format_and_is_accepted() {
+    fn image(config: String) -> String {
+        invitation_with_header(
+            config,
+            "csat_image",
+            "header_image: https://cdn.example.com/logo.png",
+        )
+    }
+    fn video(config: String) -> String {
+        invitation_with_header(
+            config,
+            "csat_video",
+            "header_video: https://cdn.example.com/hello.mp4",
+        )
+    }
+    fn document(config: String) -> String {
+        invitation_with_header(
+            config,
+            "csat_document",
+            "header_document: { link: \"https://cdn.example.com/case.pdf\", filename: case.pdf }",
+        )
+    }
+    type ConfigEdit = fn(String) -> String;
+    let cases: [(ConfigEdit, serde_json::Value); 3] = [
+        (
+            image,
+            json!({"type": "image", "image": {"link": "https://cdn.example.com/logo.png"}}),
+        ),
+        (
+            video,
+            json!({"type": "video", "video": {"link": "https://cdn.example.com/hello.mp4"}}),
+        ),
+        (
+            document,
+            json!({"type": "document", "document": {"link": "https://cdn.example.com/case.pdf", "filename": "case.pdf"}}),
+        ),
+    ];
+    for (edit, parameter) in cases {
+        let app = spawn_app_with(Options {
+            edit: Some(edit),
+            ..Options::default()
+        })
+        .await;
+        app.put_case(&resolved_case("C-1", "+34600111222")).await;
+        // "sent" needs the mock's acceptance: it refuses a header that does not match the
+        // template's format or Meta's shape.
+        app.invite_reaches("C-1", "sent").await;
+        let sent = app.mock.received().remove(0);
+        assert_eq!(
+            sent.body["template"]["components"][0],
+            json!({"type": "header", "parameters": [parameter]}),
+            "{}",
+            sent.body
+        );
+        app.stop().await;
+    }
+}

@@ -47,12 +47,22 @@ pub(crate) enum Serving {
     UntilCtrlC,
 }
 
+/// The service clock's pace once the summary is printed.
+pub(crate) enum AfterSummary {
+    /// Back to real time, so the printed survey links stay open for their lifetime and the
+    /// idle service does next to nothing.
+    RealTime,
+    /// Still accelerated (days pass in seconds; links expire as fast).
+    KeepSpeed,
+}
+
 /// Runs the demo, then serves as `serving` says.
 pub(crate) async fn run(
     listen: SocketAddr,
     config_path: &Path,
     speed: f64,
     serving: Serving,
+    after: AfterSummary,
 ) -> anyhow::Result<ExitCode> {
     let loaded = if config_path.exists() {
         config_file::load(config_path)
@@ -82,11 +92,13 @@ pub(crate) async fn run(
         .first()
         .map(|a| (a.phone_number_id.clone(), a.app_secret.expose().to_string()))
         .context("the demo config has no account")?;
+    let open_console = loaded.config.users.is_empty();
+    let clock = Clock::accelerated(speed);
     let running = app::start(StartOptions {
         document,
         database_url: database_url.clone(),
         listen: addr,
-        clock: Clock::accelerated(speed),
+        clock: clock.clone(),
     })
     .await?;
     let base = running.url();
@@ -130,8 +142,20 @@ pub(crate) async fn run(
         })
         .await?;
     print_table(&rows);
-    println!("\nWhat the customers saw: {base}/api/v1/sandbox/messages");
+    let sign_in = if open_console {
+        "open without sign-in: no users are configured"
+    } else {
+        "sign in with a user's API token"
+    };
+    println!("\nThe operator console:   {base}/console ({sign_in})");
+    println!("What the customers saw: {base}/api/v1/sandbox/messages");
     println!("A case's trace:          closeloop explain C-1003 --server {base}");
+    if matches!(after, AfterSummary::RealTime) && !matches!(serving, Serving::No) {
+        clock.run_at_real_speed();
+        println!(
+            "The clock runs at real speed again: the links above stay open for their lifetime."
+        );
+    }
     match serving {
         Serving::No => {}
         Serving::For(duration) => {

@@ -75,6 +75,9 @@ pub(crate) fn render(trace: &Value) -> String {
                 changed.join(", ")
             }
         );
+        if let Some(note) = event["note"].as_str() {
+            let _ = writeln!(out, "  note: {note}");
+        }
         if event["processed"] == Value::Bool(false) {
             let _ = writeln!(out, "  (not processed yet)");
         }

@@ -41,6 +41,10 @@ enum Command {
         /// Serve for this long (e.g. `10m`) after the summary, then exit.
         #[arg(long, conflicts_with = "no_serve")]
         stop_after: Option<closeloop_domain::duration::Duration>,
+        /// Keep the accelerated clock after the summary (to watch days pass; the survey
+        /// links then expire at that speed too) instead of returning to real time.
+        #[arg(long, conflicts_with = "no_serve")]
+        keep_speed: bool,
     },
     /// Run the service: HTTP API, webhooks, survey pages, workers.
     Serve {
@@ -142,13 +146,19 @@ pub fn main() -> ExitCode {
                 no_serve,
                 speed,
                 stop_after,
+                keep_speed,
             } => {
                 let serving = match (no_serve, stop_after) {
                     (true, _) => demo::Serving::No,
                     (false, Some(d)) => demo::Serving::For(d.as_std()),
                     (false, None) => demo::Serving::UntilCtrlC,
                 };
-                demo::run(listen, &config, speed, serving).await
+                let after = if keep_speed {
+                    demo::AfterSummary::KeepSpeed
+                } else {
+                    demo::AfterSummary::RealTime
+                };
+                demo::run(listen, &config, speed, serving, after).await
             }
             Command::Serve {
                 config,

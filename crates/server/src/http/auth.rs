@@ -6,7 +6,6 @@ use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use closeloop_domain::config::Role;
 
 use crate::http::AppState;
 use crate::usecase::access::{user_for_token, Caller};
@@ -39,10 +38,6 @@ pub(crate) async fn require_token(
         Ok(None) => return ApiError::unauthorized("the token is not valid").into_response(),
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let caller = Caller::User {
-        admin: user.role == Role::Admin,
-        id: user.id.clone(),
-    };
-    request.extensions_mut().insert(caller);
+    request.extensions_mut().insert(Caller::of(&user));
     next.run(request).await
 }

@@ -1,9 +1,11 @@
-//! The HTTP transport: the `/api/v1` JSON API, Meta's webhook, the survey pages and the
-//! operations endpoints, in one router whose OpenAPI document comes from the same route
-//! registrations. Handlers parse and answer; what they do is an operation in `usecase`.
+//! The HTTP transport: the `/api/v1` JSON API, Meta's webhook, the survey pages, the
+//! operator console (HTML, outside the OpenAPI document) and the operations endpoints, in
+//! one router whose OpenAPI document comes from the same route registrations. Handlers
+//! parse and answer; what they do is an operation in `usecase`.
 
 pub(crate) mod api;
 pub(crate) mod auth;
+pub(crate) mod console;
 pub(crate) mod error;
 pub(crate) mod extract;
 pub(crate) mod html;
@@ -148,6 +150,7 @@ pub(crate) fn router_and_openapi(state: AppState) -> (Router, utoipa::openapi::O
         let _ = state.openapi.set(document);
     }
     let router = router
+        .merge(console::routes(state.clone()))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);

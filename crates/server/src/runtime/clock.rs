@@ -1,14 +1,30 @@
 //! The service clock. Real time in production; the demo runs it faster so a day of
 //! reminders fits in a minute. Everything that schedules reads time from here.
 
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Wall-clock time, possibly accelerated.
+/// Wall-clock time, possibly accelerated. Clones share one pace, so a change of speed
+/// (the demo's return to real time) is seen by every worker at once.
 #[derive(Clone, Debug)]
 pub struct Clock {
+    pace: Arc<RwLock<Pace>>,
+}
+
+/// Clock time `origin_us` at the real instant `origin_real`, running `speed` times faster
+/// than real time since.
+#[derive(Clone, Copy, Debug)]
+struct Pace {
     origin_real: Instant,
     origin_us: i64,
     speed: f64,
+}
+
+impl Pace {
+    fn now_us(&self) -> i64 {
+        let elapsed = self.origin_real.elapsed().as_micros() as f64 * self.speed;
+        self.origin_us + elapsed as i64
+    }
 }
 
 impl Clock {
@@ -24,16 +40,32 @@ impl Clock {
             .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
             .unwrap_or(0);
         Clock {
-            origin_real: Instant::now(),
-            origin_us,
-            speed: if speed > 0.0 { speed } else { 1.0 },
+            pace: Arc::new(RwLock::new(Pace {
+                origin_real: Instant::now(),
+                origin_us,
+                speed: if speed > 0.0 { speed } else { 1.0 },
+            })),
         }
+    }
+
+    fn pace(&self) -> Pace {
+        *self.pace.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// From now on the clock runs at real speed, on from the time it shows (it never goes
+    /// back): the demo's accelerated scenario ends, and its links keep their lifetime.
+    pub(crate) fn run_at_real_speed(&self) {
+        let mut pace = self.pace.write().unwrap_or_else(PoisonError::into_inner);
+        *pace = Pace {
+            origin_us: pace.now_us(),
+            origin_real: Instant::now(),
+            speed: 1.0,
+        };
     }
 
     /// Now, in unix microseconds.
     pub(crate) fn now_us(&self) -> i64 {
-        let elapsed = self.origin_real.elapsed().as_micros() as f64 * self.speed;
-        self.origin_us + elapsed as i64
+        self.pace().now_us()
     }
 
     /// Now, in unix milliseconds.
@@ -48,7 +80,7 @@ impl Clock {
 
     /// How long to really sleep for `d` of clock time to pass.
     pub(crate) fn real_duration(&self, d: Duration) -> Duration {
-        d.div_f64(self.speed)
+        d.div_f64(self.pace().speed)
     }
 
     /// Sleeps until clock time `at_us` (returns at once when it has passed).
@@ -91,6 +123,24 @@ mod tests {
             clock.now_us() - a >= 400_000,
             "5 ms real should be ≥ 0.4 s of clock time"
         );
+    }
+
+    #[test]
+    fn back_at_real_speed_the_clock_goes_on_from_where_it_was() {
+        let clock = Clock::accelerated(100_000.0);
+        std::thread::sleep(Duration::from_millis(5));
+        let shared = clock.clone();
+        let ahead = shared.now_us();
+        clock.run_at_real_speed();
+        let after = shared.now_us();
+        assert!(after >= ahead, "never back");
+        assert_eq!(
+            shared.real_duration(Duration::from_secs(1)),
+            Duration::from_secs(1)
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        let later = shared.now_us() - after;
+        assert!((5_000..500_000).contains(&later), "real time: {later} µs");
     }
 
     #[test]

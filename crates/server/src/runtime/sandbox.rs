@@ -14,10 +14,12 @@ pub(crate) struct SandboxMessage {
     pub(crate) account: String,
     /// Recipient digits.
     pub(crate) to: String,
-    /// Template name.
-    pub(crate) template: String,
-    /// Template language code.
-    pub(crate) language: String,
+    /// Template name; none for a free-form message (an in-chat question).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) template: Option<String>,
+    /// Template language code; none for a free-form message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) language: Option<String>,
     /// The text as the customer reads it.
     pub(crate) text: String,
     /// When, RFC 3339.

@@ -26,6 +26,14 @@ pub(crate) enum Caller {
 }
 
 impl Caller {
+    /// A configured user as a caller (admins by their role).
+    pub(crate) fn of(user: &User) -> Caller {
+        Caller::User {
+            admin: user.role == closeloop_domain::config::Role::Admin,
+            id: user.id.clone(),
+        }
+    }
+
     /// The user's id (`None` on an open API).
     pub(crate) fn user_id(&self) -> Option<&str> {
         match self {

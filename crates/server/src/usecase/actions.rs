@@ -10,11 +10,13 @@ use closeloop_domain::phone::E164;
 use closeloop_domain::resolve;
 use closeloop_domain::status::{InviteStatus, ResponseStatus};
 use closeloop_store::{InviteRow, NewInvite, NewMessage, StoreError, StoreTx};
-use closeloop_whatsapp::wire::SendRequest;
+use closeloop_whatsapp::wire::{SendRequest, SessionRequest};
 use serde::Serialize;
 
 use crate::runtime::ids::{new_id, survey_token};
-use crate::usecase::quick_reply::{self, Tap};
+use crate::usecase::conversation::SERVICE_WINDOW_MS;
+use crate::usecase::quick_reply::{self, Tap, Target};
+use crate::usecase::settle::SUPPRESSED_REASON;
 use crate::usecase::snapshot::{
     analytics_snapshot, build_request, rendered_text, InviteSettings, RenderInput, TemplateSnapshot,
 };
@@ -227,7 +229,7 @@ pub(crate) async fn trigger_invitation(
     if let Some(phone) = &phone {
         if tx.is_suppressed(phone.as_str(), &account_id).await? {
             invite.status = InviteStatus::Suppressed;
-            invite.reason = Some("suppressed".into());
+            invite.reason = Some(SUPPRESSED_REASON.into());
         } else if let Some(window) = distribution.quarantine {
             let since = now - i64::try_from(window.as_secs() * 1000).unwrap_or(i64::MAX / 2);
             // Two processes inviting one number for two cases at once: the second waits
@@ -267,6 +269,7 @@ pub(crate) async fn trigger_invitation(
     };
     let target = MessageTarget {
         invite_id: &invite.id,
+        case_id: &invite.case_id,
         account: &invite.account,
         token: &invite.token,
     };
@@ -450,6 +453,7 @@ pub(crate) async fn send_thank_you(
 /// The invite a message belongs to.
 struct MessageTarget<'a> {
     invite_id: &'a str,
+    case_id: &'a str,
     account: &'a str,
     token: &'a str,
 }
@@ -458,6 +462,7 @@ impl<'a> MessageTarget<'a> {
     fn of(invite: &'a InviteRow) -> MessageTarget<'a> {
         MessageTarget {
             invite_id: &invite.id,
+            case_id: &invite.case_id,
             account: &invite.account,
             token: &invite.token,
         }
@@ -497,18 +502,55 @@ async fn queue_message(
         Ok(r) => r,
         Err(why) => return Ok(Err(why)),
     };
+    let text = rendered_text(template, language, &request);
+    let free_form = kind == MessageKind::ThankYou
+        && settings.in_chat
+        && window_open(tx, invite, phone, now).await?;
+    let payload = match free_form.then(|| SessionRequest::text(phone.digits(), &text)) {
+        Some(Ok(session)) => serde_json::to_value(&session),
+        _ => serde_json::to_value(&request),
+    };
     tx.insert_message(&NewMessage {
         id: new_id("msg"),
         invite_id: invite.invite_id.to_string(),
         kind,
         account: invite.account.to_string(),
         recipient: phone.as_str().to_string(),
-        payload: serde_json::to_value(&request).map_err(StoreError::Encode)?,
-        text: rendered_text(template, language, &request),
+        payload: payload.map_err(StoreError::Encode)?,
+        text,
         now,
     })
     .await?;
     Ok(Ok(()))
+}
+
+/// How long before the end of the customer service window a free-form message is no longer
+/// queued, so a send that waits for its slot or a retry still lands inside it.
+const WINDOW_MARGIN_MS: i64 = 3_600_000;
+
+/// Whether the recipient wrote to the invite's account recently enough that a free-form
+/// message reaches them (the 24-hour customer service window, SPEC §4.16): the case's last
+/// inbound message came in on that account, from the case's own number, and the recipient
+/// is that number.
+async fn window_open(
+    tx: &mut StoreTx,
+    invite: &MessageTarget<'_>,
+    recipient: &E164,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let Some(last) = tx.last_inbound(invite.case_id).await? else {
+        return Ok(false);
+    };
+    let fresh = last.at + SERVICE_WINDOW_MS - WINDOW_MARGIN_MS > now;
+    if !fresh || last.account.as_deref() != Some(invite.account) {
+        return Ok(false);
+    }
+    let case_phone = tx
+        .case(invite.case_id)
+        .await?
+        .and_then(|stored| stored.case.profile?.phone)
+        .and_then(|phone| E164::parse(&phone, None).ok());
+    Ok(case_phone.as_ref() == Some(recipient))
 }
 
 /// Adds a signed payload to each of the template's quick-reply buttons (SPEC §4.16): they
@@ -531,8 +573,7 @@ fn with_quick_replies(
     for button in 0..replies.values.len() {
         let tap = Tap {
             invite_id: invite.invite_id.to_string(),
-            kind,
-            button,
+            target: Target::Button { kind, button },
         };
         let payload = quick_reply::issue(account.app_secret.expose().as_bytes(), &tap);
         request = request
@@ -650,6 +691,7 @@ pub(crate) async fn queue_test(
     tx.insert_invite(&invite).await?;
     let target = MessageTarget {
         invite_id: &invite.id,
+        case_id: &invite.case_id,
         account: &invite.account,
         token: &invite.token,
     };

@@ -1,9 +1,11 @@
 //! Answering a survey (SPEC §1.2): finding the invite of a link and whether it can be
 //! answered, recording that it was opened, saving answers (validated by
 //! `closeloop_domain::answer`) with the response status they lead to, and the
-//! unsubscribe link. The survey page calls these today, the chat's quick replies next.
+//! unsubscribe link. The survey page and the chat (quick replies, in-chat questions and
+//! their text answers) record answers through the same save.
 
 use closeloop_domain::answer::{self, AnswerError};
+use closeloop_domain::chat;
 use closeloop_domain::config::{DistributionStatus, Survey};
 use closeloop_domain::language::Language;
 use closeloop_domain::page_text::PageTexts;
@@ -13,7 +15,7 @@ use closeloop_store::{InviteRow, ScoreQuestions, StoreError};
 use serde_json::{Map, Value};
 
 use crate::usecase::opt_out::{self, Source};
-use crate::usecase::quick_reply::{self, Refusal};
+use crate::usecase::quick_reply::{self, Refusal, Target};
 use crate::usecase::snapshot::InviteSettings;
 use crate::usecase::status::{save_response, survey_opened, SavedResponse};
 use crate::usecase::Context;
@@ -115,7 +117,7 @@ fn open_invite(state: &Context, invite: InviteRow) -> Result<Open, Refused> {
     })
 }
 
-/// Why a quick-reply tap recorded nothing.
+/// Why a reply in the chat recorded nothing.
 #[derive(Debug)]
 pub(crate) enum TapRefused {
     /// Not a payload closeloop issued (a template's own button text, say).
@@ -126,7 +128,7 @@ pub(crate) enum TapRefused {
     BadSignature,
     /// The tap came from a number the invite was not sent to.
     OtherNumber,
-    /// The invite's message has no such button.
+    /// The invite's message has no such button, or its question no such option.
     NoSuchButton,
     /// The survey cannot be answered now.
     Closed,
@@ -134,17 +136,50 @@ pub(crate) enum TapRefused {
     Invalid,
 }
 
-/// Records the answer of a quick-reply tap (SPEC §4.16) through the same checks and status
-/// rules as the survey page: `in_progress`, or `completed` once every required question is
-/// answered. Returns the response status, or why nothing was recorded.
+impl TapRefused {
+    /// Why, in words, for the case's trace.
+    pub(crate) fn as_str(&self) -> &'static str {
+        match self {
+            TapRefused::NotOurs => "not a reply closeloop issued",
+            TapRefused::UnknownInvite => "it names no invite",
+            TapRefused::BadSignature => "its signature does not match (tampered or forged)",
+            TapRefused::OtherNumber => "it came from a number the invite was not sent to",
+            TapRefused::NoSuchButton => "its message has no such button",
+            TapRefused::Closed => "the survey cannot be answered now",
+            TapRefused::Invalid => "the answer is not valid for the question",
+        }
+    }
+}
+
+/// An answer recorded from the chat.
+#[derive(Debug)]
+pub(crate) struct ChatAnswered {
+    /// The invite it was recorded on.
+    pub(crate) invite_id: String,
+    /// The question answered.
+    pub(crate) question: String,
+    /// The response status after it.
+    pub(crate) status: ResponseStatus,
+}
+
+/// A reply that passed its checks, ready to be saved.
+pub(crate) struct CheckedReply {
+    open: Open,
+    question: String,
+    value: Value,
+}
+
+/// Checks a tap on a quick-reply button, reply button or list row (SPEC §4.16): a payload
+/// closeloop issued for an invite sent to `from`, naming a button or option that exists,
+/// on a survey that can be answered now. Writes nothing.
 ///
 /// # Errors
 /// On database failure.
-pub(crate) async fn answer_tap(
+pub(crate) async fn check_reply(
     state: &Context,
     payload: &str,
     from: &E164,
-) -> Result<Result<ResponseStatus, TapRefused>, StoreError> {
+) -> Result<Result<CheckedReply, TapRefused>, StoreError> {
     let Some(invite_id) = quick_reply::invite_of(payload) else {
         return Ok(Err(TapRefused::NotOurs));
     };
@@ -164,18 +199,46 @@ pub(crate) async fn answer_tap(
         return Ok(Err(TapRefused::OtherNumber));
     }
     let settings = serde_json::from_value::<InviteSettings>(invite.settings.clone()).ok();
-    let answer = settings
-        .as_ref()
-        .and_then(|s| s.template(tap.kind))
-        .and_then(|t| t.quick_replies.as_ref())
-        .and_then(|q| Some((q.question.clone(), q.values.get(tap.button)?.clone())));
-    let Some((question, value)) = answer else {
-        return Ok(Err(TapRefused::NoSuchButton));
-    };
     let Ok(open) = open_invite(state, invite) else {
         return Ok(Err(TapRefused::Closed));
     };
-    let submitted = Map::from_iter([(question, value)]);
+    let answer = match tap.target {
+        Target::Button { kind, button } => settings
+            .as_ref()
+            .and_then(|s| s.template(kind))
+            .and_then(|t| t.quick_replies.as_ref())
+            .and_then(|q| Some((q.question.clone(), q.values.get(button)?.clone()))),
+        Target::Choice { question, option } => open
+            .survey
+            .questions
+            .get(question)
+            .and_then(|q| Some((q.id.clone(), chat::option_value(q, option)?))),
+    };
+    let Some((question, value)) = answer else {
+        return Ok(Err(TapRefused::NoSuchButton));
+    };
+    Ok(Ok(CheckedReply {
+        open,
+        question,
+        value,
+    }))
+}
+
+/// Records a checked reply through the same checks and status rules as the survey page:
+/// `in_progress`, or `completed` once every required question is answered.
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn save_reply(
+    state: &Context,
+    reply: CheckedReply,
+) -> Result<Result<ChatAnswered, TapRefused>, StoreError> {
+    let CheckedReply {
+        open,
+        question,
+        value,
+    } = reply;
+    let submitted = Map::from_iter([(question.clone(), value)]);
     let Ok(merged) = answer::merge(&open.survey, &open.invite.answers, &submitted, false) else {
         return Ok(Err(TapRefused::Invalid));
     };
@@ -186,11 +249,42 @@ pub(crate) async fn answer_tap(
         .filter(|q| q.required)
         .all(|q| merged.contains_key(&q.id));
     match save(state, &open, &submitted, complete).await {
-        Ok(status) => Ok(Ok(status)),
+        Ok(status) => Ok(Ok(ChatAnswered {
+            invite_id: open.invite.id,
+            question,
+            status,
+        })),
         Err(SaveError::Store(e)) => Err(e),
         Err(SaveError::Closed(_)) => Ok(Err(TapRefused::Closed)),
         Err(SaveError::Invalid(_)) => Ok(Err(TapRefused::Invalid)),
     }
+}
+
+/// The text answer an in-chat survey waits for from `from` (SPEC §4.16), checked like a
+/// tap; None when no invite to that number waits for one.
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn check_text_answer(
+    state: &Context,
+    from: &E164,
+    text: &str,
+) -> Result<Option<CheckedReply>, StoreError> {
+    let Some((invite_id, question)) = state.store.chat_awaiting(from.as_str()).await? else {
+        return Ok(None);
+    };
+    let Some(invite) = state.store.get_invite(&invite_id).await? else {
+        return Ok(None);
+    };
+    let Ok(open) = open_invite(state, invite) else {
+        return Ok(None);
+    };
+    let kept: String = text.chars().take(answer::MAX_TEXT_CHARS).collect();
+    Ok(Some(CheckedReply {
+        open,
+        question,
+        value: Value::String(kept),
+    }))
 }
 
 /// The unsubscribe link of a token, confirmed: the number is opted out. Returns the

@@ -11,7 +11,7 @@
 //! overwriting each other.
 
 use closeloop_domain::config::document::{self, Kind};
-use closeloop_domain::config::{load_document, ConfigError, Validation};
+use closeloop_domain::config::{load_document, ConfigError, Loaded, Validation};
 use closeloop_store::{AccountHealth, StoreTx};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -526,6 +526,47 @@ pub(crate) async fn write(
         etag: tag,
         warnings: loaded.warnings,
     })
+}
+
+/// What replacing an existing object would give, without storing anything: the object
+/// prepared as [`replace`] prepares it, the caller's right checked, and the config in
+/// force with it loaded with the same §3.3 validation as a write (the console's rule
+/// "try" validates through it before it simulates).
+///
+/// # Errors
+/// As [`replace`] (404, 403, 409, 422), and 400 for an object that is not a JSON object.
+pub(crate) async fn dry_run(
+    state: &Context,
+    caller: &Caller,
+    kind: Kind,
+    id: &str,
+    item: &Value,
+) -> Result<Loaded, ApiError> {
+    let snapshot = state.live.snapshot();
+    let (_, stored) = document::find(&snapshot.document, kind, id)
+        .ok_or_else(|| ApiError::not_found(kind.singular(), id))?;
+    require_read(caller, &snapshot.config, kind, id)?;
+    let body = serde_json::to_vec(item).map_err(ApiError::internal)?;
+    let mut item = parse_item(kind, &body, Some(id))?;
+    if let Some(map) = item.as_object_mut() {
+        prepare(kind, caller, map, Some(stored))?;
+    }
+    document::keep_secrets(kind, stored, &mut item);
+    require_write(caller, &snapshot.config, kind, id, Some(&item))?;
+    let mut doc = snapshot.document.clone();
+    let index = document::put(&mut doc, kind, id, item);
+    let health = state.store.account_health().await?;
+    let failed = failed_accounts(&health);
+    let checked_rule = (kind == Kind::Rules).then_some(id);
+    load_document(
+        &doc,
+        state.clock.now(),
+        &Validation::Live {
+            checked_rule,
+            failed_accounts: &failed,
+        },
+    )
+    .map_err(|errors| invalid(errors, kind, Some(index)))
 }
 
 /// `POST /{kind}`. A new user gets a first API token, in the answer only.

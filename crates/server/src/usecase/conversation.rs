@@ -34,19 +34,33 @@ impl Direction {
     }
 }
 
-/// Records one message on a case and emits `message_received` for an inbound one.
+/// What a conversation message is: who wrote it, what it says, from which account and
+/// when (unix ms).
+pub(crate) struct Said<'a> {
+    pub(crate) direction: Direction,
+    pub(crate) text: &'a str,
+    pub(crate) account: Option<&'a str>,
+    pub(crate) at: i64,
+}
+
+/// Records one message on a case and emits `message_received` for an inbound one, with
+/// `note` for its trace.
 ///
 /// # Errors
 /// On database failure.
 pub(crate) async fn record(
     tx: &mut StoreTx,
     case_id: &str,
-    direction: Direction,
-    text: &str,
-    account: Option<&str>,
-    at: i64,
+    said: &Said<'_>,
+    note: Option<&str>,
     now: i64,
 ) -> Result<String, StoreError> {
+    let Said {
+        direction,
+        text,
+        account,
+        at,
+    } = *said;
     let id = new_id("cmsg");
     tx.record_message(&NewConversationMessage {
         id: id.clone(),
@@ -69,6 +83,7 @@ pub(crate) async fn record(
                 after: stored.case,
                 depth: 0,
                 rule_id: None,
+                note: note.map(str::to_string),
                 now,
             })
             .await?;
@@ -95,7 +110,13 @@ pub(crate) async fn report(
     if tx.case(case_id).await?.is_none() {
         return Ok(None);
     }
-    let id = record(&mut tx, case_id, direction, text, account, at, now).await?;
+    let said = Said {
+        direction,
+        text,
+        account,
+        at,
+    };
+    let id = record(&mut tx, case_id, &said, None, now).await?;
     tx.commit().await?;
     ctx.wake_events.notify_one();
     Ok(Some(id))

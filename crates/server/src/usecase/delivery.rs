@@ -2,7 +2,6 @@
 //! the message with that wamid and its invite. A failure with Meta's opt-out code
 //! (131050) unsubscribes the invite and opts the number out for that account.
 
-use closeloop_domain::config::MessageKind;
 use closeloop_domain::status::InviteStatus;
 use closeloop_store::{StoreError, StoreTx};
 use closeloop_whatsapp::classify::{classify_code, ErrorClass};
@@ -73,9 +72,10 @@ pub(crate) async fn apply_in(
     let opted_out = target == InviteStatus::Failed
         && error.and_then(|e| e.0).map(classify_code) == Some(ErrorClass::OptOut);
     let mut changed = change_message_status(tx, &message, target, error, now).await?;
-    // A thank-you's delivery says nothing about the invite, except the user's marketing
-    // opt-out, which ends the invite whichever message met it (SPEC §4.15).
-    if message.kind != MessageKind::ThankYou || opted_out {
+    // A thank-you's or an in-chat question's delivery says nothing about the invite,
+    // except the user's marketing opt-out, which ends the invite whichever message met it
+    // (SPEC §4.15).
+    if message.kind.tracks_invite() || opted_out {
         if let Some(invite) = tx.invite(&message.invite_id).await? {
             let invite_target = if opted_out {
                 InviteStatus::Unsubscribed

@@ -175,6 +175,26 @@ impl ApiError {
         self.code.status()
     }
 
+    /// Its code.
+    pub(crate) fn code(&self) -> Code {
+        self.code
+    }
+
+    /// Its sentence for a person.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The field it is about, if any.
+    pub(crate) fn path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+
+    /// Every problem behind it (`{path, message}` each), when there were several.
+    pub(crate) fn details(&self) -> &[serde_json::Value] {
+        &self.details
+    }
+
     /// The JSON body.
     pub(crate) fn body(&self) -> serde_json::Value {
         let mut error = json!({ "code": self.code, "message": self.message });

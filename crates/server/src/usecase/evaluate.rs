@@ -60,7 +60,7 @@ pub(crate) async fn process_batch(state: &Context, instance: &str) -> Result<usi
     }
     tx.commit().await?;
     if queued {
-        state.wake_dispatch.notify_one();
+        state.wake_dispatch.notify_waiters();
     }
     if cascaded {
         state.wake_events.notify_one();

@@ -6,20 +6,29 @@
 pub(crate) mod access;
 pub(crate) mod accounts;
 pub(crate) mod actions;
+pub(crate) mod analytics;
 pub(crate) mod answers;
+pub(crate) mod case_search;
+pub(crate) mod case_view;
 pub(crate) mod config_change;
 pub(crate) mod conversation;
 pub(crate) mod delivery;
+pub(crate) mod distributions;
 pub(crate) mod error;
 pub(crate) mod evaluate;
+pub(crate) mod in_chat;
 pub(crate) mod inbound;
 pub(crate) mod ingest;
 pub(crate) mod opt_out;
 pub(crate) mod quick_reply;
+pub(crate) mod rule_trial;
 pub(crate) mod schedule;
+pub(crate) mod sessions;
 pub(crate) mod settle;
+pub(crate) mod simulate;
 pub(crate) mod snapshot;
 pub(crate) mod status;
+pub(crate) mod suppressions;
 
 use std::sync::Arc;
 

@@ -1,8 +1,9 @@
-//! Quick-reply payloads (SPEC §4.16): what a template's quick-reply button carries so a
-//! tap can be recorded as an answer. A payload names the invite, the message kind and the
-//! button, and is signed with the sender account's app secret, so it cannot be forged into
-//! another invite's answer or another value; the value itself is read from the invite's
-//! frozen settings.
+//! Reply payloads (SPEC §4.16): what a template's quick-reply button, or a reply button or
+//! list row of a question asked in the chat, carries so a tap can be recorded as an answer.
+//! A payload names the invite and what was tapped (a template message's button, or a
+//! question's option), and is signed with the sender account's app secret, so it cannot be
+//! forged into another invite's answer or another value; the value itself is read from the
+//! invite's frozen settings or its survey.
 
 use closeloop_domain::config::MessageKind;
 use hmac::{Hmac, Mac};
@@ -18,11 +19,23 @@ const MAC_BYTES: usize = 16;
 pub(crate) struct Tap {
     /// The invite the button belongs to.
     pub(crate) invite_id: String,
-    /// The message whose button it is (invitation or reminder).
-    pub(crate) kind: MessageKind,
-    /// The button's position among the quick replies.
-    pub(crate) button: usize,
+    /// What was tapped.
+    pub(crate) target: Target,
 }
+
+/// What a tap answers.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// A quick-reply button of a template message (invitation or reminder), by its
+    /// position among the quick replies.
+    Button { kind: MessageKind, button: usize },
+    /// An option of a question asked in the chat, by the question's position in the
+    /// survey and the option's among its options.
+    Choice { question: usize, option: usize },
+}
+
+/// The prefix of a question's code: `q2` is the survey's third question.
+const QUESTION_CODE: &str = "q";
 
 /// Why a payload records nothing.
 #[derive(Debug, PartialEq, Eq)]
@@ -38,6 +51,7 @@ fn kind_code(kind: MessageKind) -> &'static str {
         MessageKind::Invitation => "i",
         MessageKind::Reminder => "r",
         MessageKind::ThankYou => "t",
+        MessageKind::Question => QUESTION_CODE,
     }
 }
 
@@ -50,6 +64,27 @@ fn kind_of(code: &str) -> Option<MessageKind> {
     }
 }
 
+/// The payload's middle parts: what was tapped and which of its buttons.
+fn target_parts(target: &Target) -> (String, usize) {
+    match target {
+        Target::Button { kind, button } => (kind_code(*kind).to_string(), *button),
+        Target::Choice { question, option } => (format!("{QUESTION_CODE}{question}"), *option),
+    }
+}
+
+fn target_of(code: &str, index: usize) -> Option<Target> {
+    if let Some(question) = code.strip_prefix(QUESTION_CODE) {
+        return Some(Target::Choice {
+            question: question.parse().ok()?,
+            option: index,
+        });
+    }
+    Some(Target::Button {
+        kind: kind_of(code)?,
+        button: index,
+    })
+}
+
 fn hmac_of(secret: &[u8], signed: &str) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
     mac.update(signed.as_bytes());
@@ -60,14 +95,10 @@ fn mac(secret: &[u8], signed: &str) -> String {
     hex::encode(&hmac_of(secret, signed).finalize().into_bytes()[..MAC_BYTES])
 }
 
-/// The payload of button `button` of an invite's message.
+/// The payload of a button or option of an invite's message.
 pub(crate) fn issue(secret: &[u8], tap: &Tap) -> String {
-    let signed = format!(
-        "{VERSION}.{}.{}.{}",
-        tap.invite_id,
-        kind_code(tap.kind),
-        tap.button
-    );
+    let (code, index) = target_parts(&tap.target);
+    let signed = format!("{VERSION}.{}.{code}.{index}", tap.invite_id);
     let mac = mac(secret, &signed);
     format!("{signed}.{mac}")
 }
@@ -87,7 +118,7 @@ pub(crate) fn invite_of(payload: &str) -> Option<&str> {
 pub(crate) fn verify(secret: &[u8], payload: &str) -> Result<Tap, Refusal> {
     let (signed, given) = payload.rsplit_once('.').ok_or(Refusal::NotOurs)?;
     let parts: Vec<&str> = signed.split('.').collect();
-    let [VERSION, invite_id, kind, button] = parts.as_slice() else {
+    let [VERSION, invite_id, code, index] = parts.as_slice() else {
         return Err(Refusal::NotOurs);
     };
     let given = hex::decode(given).map_err(|_| Refusal::BadSignature)?;
@@ -98,10 +129,10 @@ pub(crate) fn verify(secret: &[u8], payload: &str) -> Result<Tap, Refusal> {
     hmac_of(secret, signed)
         .verify_truncated_left(&given)
         .map_err(|_| Refusal::BadSignature)?;
+    let index = index.parse().map_err(|_| Refusal::NotOurs)?;
     Ok(Tap {
         invite_id: (*invite_id).to_string(),
-        kind: kind_of(kind).ok_or(Refusal::NotOurs)?,
-        button: button.parse().map_err(|_| Refusal::NotOurs)?,
+        target: target_of(code, index).ok_or(Refusal::NotOurs)?,
     })
 }
 
@@ -113,8 +144,10 @@ mod tests {
     fn an_issued_payload_verifies_and_any_change_is_refused() {
         let tap = Tap {
             invite_id: "inv_abc".into(),
-            kind: MessageKind::Invitation,
-            button: 2,
+            target: Target::Button {
+                kind: MessageKind::Invitation,
+                button: 2,
+            },
         };
         let payload = issue(b"secret", &tap);
         assert!(payload.len() <= 256, "{payload}");
@@ -126,5 +159,24 @@ mod tests {
         assert_eq!(verify(b"secret", &other_invite), Err(Refusal::BadSignature));
         assert_eq!(verify(b"another", &payload), Err(Refusal::BadSignature));
         assert_eq!(verify(b"secret", "Very satisfied"), Err(Refusal::NotOurs));
+    }
+
+    #[test]
+    fn a_question_option_round_trips_and_cannot_become_another_option() {
+        let tap = Tap {
+            invite_id: "inv_abc".into(),
+            target: Target::Choice {
+                question: 1,
+                option: 2,
+            },
+        };
+        let id = issue(b"secret", &tap);
+        assert!(
+            id.len() <= 200,
+            "a list row id has at most 200 characters: {id}"
+        );
+        assert_eq!(verify(b"secret", &id), Ok(tap));
+        let other_option = id.replacen(".q1.2.", ".q1.0.", 1);
+        assert_eq!(verify(b"secret", &other_option), Err(Refusal::BadSignature));
     }
 }

@@ -13,6 +13,10 @@ use crate::usecase::opt_out::{self, Source};
 use crate::usecase::status::{change_invite_status, invite_sent, settle_message};
 use crate::usecase::Context;
 
+/// The reason of an invite whose number was suppressed, the same whether that was known
+/// when it was created or only when its invitation was about to go.
+pub(crate) const SUPPRESSED_REASON: &str = "suppressed";
+
 /// A send attempt's outcome, waiting to be written.
 pub(crate) struct Settle {
     /// The message as it was claimed.
@@ -52,15 +56,31 @@ pub(crate) async fn settle_in(
         class,
     } = settle;
     let class = *class;
+    let invite = tx.invite(&message.invite_id).await?;
+    let given_up;
+    let result = match result {
+        // A message waiting out the recipient's pair rate limit (131056) is never failed for
+        // that alone; it waits as long as its survey link can still be answered (§4.19).
+        SendResult::Retry { at, code, title }
+            if class == Some(ErrorClass::RecipientThrottled)
+                && invite.as_ref().is_some_and(|i| *at >= i.expires_at) =>
+        {
+            given_up = SendResult::Failed {
+                code: *code,
+                title: format!("{title}; the survey link expired while the message waited"),
+            };
+            &given_up
+        }
+        _ => result,
+    };
     if !settle_message(tx, &message.id, lease_owner, result, now).await? {
         return Ok(false);
     }
-    let invite = tx.invite(&message.invite_id).await?;
     let mut invite_changed = false;
     match result {
         SendResult::Accepted { .. } => {
             if let Some(invite) = &invite {
-                if message.kind != MessageKind::ThankYou {
+                if message.kind.tracks_invite() {
                     invite_changed = invite_sent(tx, invite, now).await?;
                 }
             }
@@ -96,6 +116,22 @@ pub(crate) async fn settle_in(
                     account: &message.account,
                 };
                 opt_out::suppress(tx, &message.recipient, &source, now).await?;
+            }
+        }
+        SendResult::Suppressed => {
+            // The number was suppressed after the invite was created: the invitation ends
+            // the invite `suppressed`, like one created for a suppressed number (§4.19); a
+            // reminder or thank-you not sent leaves it as it was.
+            let unsent_invitation = invite
+                .as_ref()
+                .filter(|_| message.kind == MessageKind::Invitation);
+            if let Some(invite) = unsent_invitation {
+                invite_changed =
+                    change_invite_status(tx, invite, InviteStatus::Suppressed, None, now).await?;
+                if invite_changed {
+                    tx.set_invite_reason(&invite.id, SUPPRESSED_REASON, now)
+                        .await?;
+                }
             }
         }
     }

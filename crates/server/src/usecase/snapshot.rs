@@ -49,6 +49,9 @@ pub(crate) struct InviteSettings {
     pub(crate) partial_after_secs: u64,
     /// Templates by message kind (`invitation`, `reminder`, `thank_you`).
     pub(crate) messages: BTreeMap<String, TemplateSnapshot>,
+    /// Whether the survey continues in the chat after a reply (SPEC §4.16).
+    #[serde(default)]
+    pub(crate) in_chat: bool,
     /// The case as it was when the invite was created.
     pub(crate) case: Case,
 }
@@ -112,6 +115,7 @@ impl InviteSettings {
             max_reminders: distribution.max_reminders,
             partial_after_secs: distribution.partial_after.as_secs(),
             messages,
+            in_chat: distribution.in_chat,
             case: case.clone(),
         }
     }

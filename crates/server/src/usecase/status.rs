@@ -209,6 +209,7 @@ async fn emit_survey_event(
         after: stored.case,
         depth: 0,
         rule_id: None,
+        note: None,
         now,
     })
     .await

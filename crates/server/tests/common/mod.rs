@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use closeloop::app::Clock;
 use closeloop::app::{self, Running, StartOptions};
 pub use closeloop_testdb::TestDatabase;
-use closeloop_wamock::{MockAccount, MockCloud, MockConfig, TemplateButton, TemplateDef};
+use closeloop_wamock::{
+    HeaderFormat, MockAccount, MockCloud, MockConfig, TemplateButton, TemplateDef,
+};
 use serde_json::{json, Value};
 
 pub const PHONE_NUMBER_ID: &str = "109876543210";
@@ -106,6 +108,9 @@ pub struct Options {
     pub extra_rules: &'static str,
     /// How fast the service's clock runs (1.0: real time).
     pub clock_speed: f64,
+    /// How long a customer's message keeps the mock's 24-hour window open (zero: every
+    /// free-form message is outside it).
+    pub service_window: Duration,
 }
 
 impl Default for Options {
@@ -119,6 +124,7 @@ impl Default for Options {
             edit: None,
             extra_rules: "",
             clock_speed: 1.0,
+            service_window: MockConfig::default().service_window,
         }
     }
 }
@@ -171,6 +177,18 @@ pub fn mock_templates() -> Vec<TemplateDef> {
             ],
             ..TemplateDef::new("csat_invite", language, 3)
         });
+        // The invitation with a media header of each format Meta offers (and the URL button).
+        for (name, header) in [
+            ("csat_image", HeaderFormat::Image),
+            ("csat_video", HeaderFormat::Video),
+            ("csat_document", HeaderFormat::Document),
+        ] {
+            templates.push(TemplateDef {
+                buttons: vec![TemplateButton::DynamicUrl],
+                header: Some(header),
+                ..TemplateDef::new(name, language, 3)
+            });
+        }
         templates.push(TemplateDef::new("csat_reminder", language, 1));
         templates.push(TemplateDef::new("csat_thanks", language, 1));
     }
@@ -179,7 +197,14 @@ pub fn mock_templates() -> Vec<TemplateDef> {
 
 /// A Cloud API mock knowing both test accounts and the test templates.
 pub async fn start_mock() -> MockCloud {
+    start_mock_with(MockConfig::default().service_window).await
+}
+
+/// A Cloud API mock knowing both test accounts and the test templates, whose customer
+/// service windows last `service_window`.
+pub async fn start_mock_with(service_window: Duration) -> MockCloud {
     MockCloud::start(MockConfig {
+        service_window,
         accounts: vec![
             MockAccount {
                 phone_number_id: PHONE_NUMBER_ID.into(),
@@ -216,7 +241,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the service with the given options.
 pub async fn spawn_app_with(options: Options) -> TestApp {
-    let mock = start_mock().await;
+    let mock = start_mock_with(options.service_window).await;
     let yaml = config_yaml(&mock.api_base(), &options);
     let loaded =
         closeloop_domain::config::load_str(&yaml, &test_env, time::OffsetDateTime::now_utc())
@@ -484,4 +509,14 @@ pub fn serve_command(config: &std::path::Path, database: &str, port: u16) -> std
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null());
     command
+}
+
+/// The test config with the invitation's text written per language (Spanish and
+/// Portuguese too), as an approved template's text is.
+pub fn with_translated_invitation(text: String) -> String {
+    text.replacen(
+        "        body: \"Hi {{1}}, your case {{2}} is resolved. Tell us how we did: {{3}}\"\n",
+        "        body:\n          en: \"Hi {{1}}, your case {{2}} is resolved. Tell us how we did: {{3}}\"\n          es: \"Hola {{1}}, su caso {{2}} está resuelto. Cuéntenos qué tal: {{3}}\"\n          pt_BR: \"Olá {{1}}, seu caso {{2}} foi resolvido. Conte-nos: {{3}}\"\n",
+        1,
+    )
 }

@@ -2,8 +2,8 @@
 //! region, queue, language or day, as JSON or CSV (`Accept: text/csv`).
 //!
 //! Invites count for the attributes frozen in their snapshot (SPEC §4.13); test invites
-//! never count. The database aggregates (`Store::analytics`); this handler validates the
-//! query and shapes the answer. Definitions of every column are in
+//! never count. The query is checked and aggregated by `usecase::analytics` (the console's
+//! overview calls it too); this handler shapes the answer. Definitions of every column are in
 //! `closeloop_store::analytics` and repeated in ARCHITECTURE.md; in short:
 //! `response_rate = completed / reached` where reached = sent + delivered + opened plus
 //! failed/unsubscribed invites the provider had accepted, `csat_avg` is the mean of the
@@ -14,14 +14,12 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use closeloop_store::{AnalyticsQuery, AnalyticsRow, GroupBy};
-use serde::Deserialize;
+use closeloop_store::AnalyticsRow;
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use crate::http::openapi::ErrorBody;
 use crate::http::AppState;
+use crate::usecase::analytics::{self, AnalyticsParams, Report};
 use crate::usecase::error::{ApiError, Code};
 
 /// The columns of an item, in answer and CSV order (after `key`).
@@ -41,17 +39,6 @@ const COLUMNS: [&str; 13] = [
     "nps",
 ];
 
-/// Query of `GET /analytics`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct AnalyticsParams {
-    survey: Option<String>,
-    distribution: Option<String>,
-    group_by: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-}
-
 /// `GET /api/v1/analytics?survey=&distribution=&group_by=&from=&to=`.
 #[utoipa::path(get, path = "/analytics", tag = "analytics",
     params(("survey" = String, Query, description = "Survey id"),
@@ -69,53 +56,7 @@ pub(crate) async fn get_analytics(
     query: Result<Query<AnalyticsParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
-    let survey_id = params
-        .survey
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::new(Code::InvalidQuery, "survey is required").at("survey"))?;
-    let config = state.config();
-    let survey = config.survey(survey_id).ok_or_else(|| {
-        ApiError::new(Code::InvalidQuery, format!("unknown survey {survey_id:?}")).at("survey")
-    })?;
-    crate::usecase::access::require_view(&caller, survey)?;
-    if let Some(d) = params.distribution.as_deref() {
-        if config
-            .distribution(d)
-            .is_none_or(|dist| dist.survey != survey.id)
-        {
-            return Err(ApiError::new(
-                Code::InvalidQuery,
-                format!("survey {} has no distribution {d:?}", survey.id),
-            )
-            .at("distribution"));
-        }
-    }
-    let group_by = parse_group_by(params.group_by.as_deref())?;
-    let from = params
-        .from
-        .as_deref()
-        .map(|t| instant(t, "from"))
-        .transpose()?;
-    let to = params.to.as_deref().map(|t| instant(t, "to")).transpose()?;
-    if let (Some(from), Some(to)) = (from, to) {
-        if from > to {
-            return Err(ApiError::new(Code::InvalidQuery, "from must not be after to").at("from"));
-        }
-    }
-    let (rating_question, nps_question) = closeloop_domain::answer::score_questions(survey);
-    let rows = state
-        .store
-        .analytics(&AnalyticsQuery {
-            survey: &survey.id,
-            distribution: params.distribution.as_deref(),
-            group_by,
-            from,
-            to,
-            rating_question,
-            nps_question,
-        })
-        .await?;
+    let Report { group_by, rows } = analytics::report(&state, &caller, &params).await?;
     if wants_csv(&headers) {
         return Ok((
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
@@ -125,38 +66,6 @@ pub(crate) async fn get_analytics(
     }
     let items: Vec<Value> = rows.iter().map(item).collect();
     Ok(Json(json!({"group_by": group_by.as_str(), "items": items})).into_response())
-}
-
-fn parse_group_by(name: Option<&str>) -> Result<GroupBy, ApiError> {
-    let names = GroupBy::ALL.map(|g| g.as_str()).join(", ");
-    let name = name.ok_or_else(|| {
-        ApiError::new(
-            Code::InvalidQuery,
-            format!("group_by is required: one of {names}"),
-        )
-        .at("group_by")
-    })?;
-    GroupBy::parse(name).ok_or_else(|| {
-        ApiError::new(
-            Code::InvalidQuery,
-            format!("group_by must be one of {names}, not {name:?}"),
-        )
-        .at("group_by")
-    })
-}
-
-/// An RFC 3339 instant as unix milliseconds.
-fn instant(text: &str, field: &'static str) -> Result<i64, ApiError> {
-    let at = OffsetDateTime::parse(text, &Rfc3339).map_err(|e| {
-        ApiError::new(
-            Code::InvalidQuery,
-            format!("{field} must be an RFC 3339 time like 2026-01-31T00:00:00Z: {e}"),
-        )
-        .at(field)
-    })?;
-    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).map_err(|_| {
-        ApiError::new(Code::InvalidQuery, format!("{field} is out of range")).at(field)
-    })
 }
 
 /// Whether the client asked for CSV (`Accept: text/csv`, possibly among others).
@@ -209,7 +118,7 @@ fn item(row: &AnalyticsRow) -> Value {
 }
 
 /// Header row then one row per item; a missing key or score is an empty cell.
-fn to_csv(rows: &[AnalyticsRow]) -> String {
+pub(crate) fn to_csv(rows: &[AnalyticsRow]) -> String {
     let mut out = String::from("key");
     for name in COLUMNS {
         out.push(',');

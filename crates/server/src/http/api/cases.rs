@@ -12,12 +12,11 @@ use closeloop_domain::case::Case;
 use serde::Deserialize as _;
 use serde_json::{json, Value};
 
-use crate::http::api::invites::{invite_json, may_see};
 use crate::http::extract::{from_value, parse_json};
 use crate::http::openapi::ErrorBody;
 use crate::http::AppState;
-use crate::runtime::clock::rfc3339;
 use crate::usecase::access::Caller;
+use crate::usecase::case_view;
 use crate::usecase::error::{ApiError, Code};
 use crate::usecase::ingest::{self, keep_rule_owned_fields};
 
@@ -124,45 +123,7 @@ pub(crate) async fn get_case(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let stored = state
-        .store
-        .get_case(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("case", &id))?;
-    let config = state.config();
-    let mut invites = Vec::new();
-    for invite in state
-        .store
-        .invites_of_case(&id)
-        .await?
-        .into_iter()
-        .filter(|i| may_see(&caller, &config, i))
-    {
-        let messages = state.store.invite_messages(&invite.id).await?;
-        invites.push(invite_json(&state, &invite, &messages));
-    }
-    let last = state.store.last_inbound(&id).await?;
-    let now = state.clock.now_ms();
-    let conversation = last.map(|m| {
-        let expires = m.at + crate::usecase::conversation::SERVICE_WINDOW_MS;
-        json!({
-            "last_inbound_at": rfc3339(m.at),
-            "last_inbound_text": m.text,
-            "account": m.account,
-            "service_window_open": now < expires,
-            "service_window_expires_at": rfc3339(expires),
-        })
-    });
-    Ok(Json(json!({
-        "id": stored.case.id,
-        "queue": stored.case.queue,
-        "conversation": conversation,
-        "case": stored.case,
-        "version": stored.version,
-        "created_at": rfc3339(stored.created_at),
-        "updated_at": rfc3339(stored.updated_at),
-        "invites": invites,
-    })))
+    case_view::case(&state, &caller, &id).await.map(Json)
 }
 
 /// Hands the update to the group-commit writer and answers once it is committed.

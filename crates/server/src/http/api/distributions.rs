@@ -1,28 +1,24 @@
 //! Distributions: `GET /distributions`, `GET /distributions/{id}` (with the derived state),
 //! `GET /distributions/{id}/preview` (a message as the customer would read it on WhatsApp,
 //! filled from a stored case or sample values) and `POST /distributions/{id}/test` (one
-//! test message to a given number, as a test invite that analytics exclude).
+//! test message to a given number, as a test invite that analytics exclude), each the
+//! operation of `usecase::distributions` in JSON.
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Json};
-use closeloop_domain::case::{Case, Profile};
-use closeloop_domain::config::document::{self, Kind};
-use closeloop_domain::config::{Distribution, MessageKind, Survey};
-use closeloop_domain::language::Language;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::http::api::resources::{self, written_response};
+use crate::http::api::resources::written_response;
 use crate::http::extract::parse_json;
 use crate::http::openapi::ErrorBody;
 use crate::http::AppState;
 use crate::usecase::access::Caller;
-use crate::usecase::access::{require_edit, require_view};
+use crate::usecase::distributions;
 use crate::usecase::error::{ApiError, Code};
-use crate::usecase::snapshot::{build_request, rendered_text, RenderInput, TemplateSnapshot};
 
 /// Query of the preview.
 #[derive(Debug, Deserialize)]
@@ -50,125 +46,26 @@ pub(crate) async fn preview(
     query: Result<Query<PreviewQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
-    let (distribution, survey) = lookup(&state, &id)?;
-    require_view(&caller, &survey)?;
-    let kind = message_kind(query.message.as_deref())?;
-    let template = TemplateSnapshot::from(message_template(&distribution, kind)?);
-    let language = survey_language(&survey, query.language.as_deref())?;
-    let (case, from_case) = match &query.case_id {
-        Some(case_id) => (
-            state
-                .store
-                .get_case(case_id)
-                .await?
-                .ok_or_else(|| ApiError::not_found("case", case_id))?
-                .case,
-            true,
-        ),
-        None => (sample_case(), false),
-    };
-    let token = "SAMPLE-TOKEN";
-    let link = state.survey_link(token);
-    let request = build_request(
-        &template,
-        &RenderInput {
-            case: &case,
-            link: &link,
-            token,
-            survey_name: &survey.name,
-            language: language.as_str(),
-            to_digits: "0",
-        },
+    let preview = distributions::preview(
+        &state,
+        &caller,
+        &id,
+        query.message.as_deref(),
+        query.language.as_deref(),
+        query.case_id.as_deref(),
     )
-    .map_err(|why| ApiError::new(Code::TemplateNotAvailable, why).at("language"))?;
+    .await?;
     Ok(Json(json!({
         "distribution": id,
-        "message": kind.as_str(),
-        "language": language.as_str(),
-        "template": request.template.name,
-        "template_language": request.template.language.code,
-        "text": rendered_text(&template, language.as_str(), &request),
-        "components": request.template.components,
+        "message": preview.kind.as_str(),
+        "language": preview.language.as_str(),
+        "template": preview.template,
+        "template_language": preview.template_language,
+        "text": preview.text,
+        "components": preview.components,
         "case_id": query.case_id,
-        "sample": !from_case,
+        "sample": preview.sample,
     })))
-}
-
-/// Values shown when no case is given.
-fn sample_case() -> Case {
-    Case {
-        id: "SAMPLE".into(),
-        number: Some("1001".into()),
-        status: "Resolved".into(),
-        profile: Some(Profile {
-            name: Some("Ana López".into()),
-            first_name: Some("Ana".into()),
-            phone: Some("+34600000000".into()),
-            ..Profile::default()
-        }),
-        ..Case::default()
-    }
-}
-
-/// The distribution with that id and its survey, as in force now.
-fn lookup(state: &AppState, id: &str) -> Result<(Distribution, Survey), ApiError> {
-    let config = state.config();
-    let distribution = config
-        .distribution(id)
-        .ok_or_else(|| ApiError::not_found("distribution", id))?;
-    let survey = config
-        .survey(&distribution.survey)
-        .ok_or_else(|| ApiError::not_found("survey", &distribution.survey))?;
-    Ok((distribution.clone(), survey.clone()))
-}
-
-/// The survey language asked for (default: the survey's default language).
-fn survey_language(survey: &Survey, asked: Option<&str>) -> Result<Language, ApiError> {
-    let Some(asked) = asked else {
-        return Ok(survey.default_language.clone());
-    };
-    Language::parse(asked)
-        .ok()
-        .filter(|l| survey.offers(l))
-        .ok_or_else(|| {
-            ApiError::new(
-                Code::InvalidLanguage,
-                format!("survey {} is not offered in {asked:?}", survey.id),
-            )
-            .at("language")
-        })
-}
-
-/// The distribution's template for a message kind.
-fn message_template(
-    distribution: &Distribution,
-    kind: MessageKind,
-) -> Result<&closeloop_domain::config::MessageTemplate, ApiError> {
-    distribution.messages.get(kind).ok_or_else(|| {
-        ApiError::new(
-            Code::NoSuchMessage,
-            format!(
-                "distribution {} has no {} message",
-                distribution.id,
-                kind.as_str()
-            ),
-        )
-        .at("message")
-    })
-}
-
-/// `invitation`, `reminder` or `thank_you` (default `invitation`).
-fn message_kind(name: Option<&str>) -> Result<MessageKind, ApiError> {
-    let Some(name) = name else {
-        return Ok(MessageKind::Invitation);
-    };
-    name.parse().map_err(|_| {
-        ApiError::new(
-            Code::InvalidField,
-            format!("message must be invitation, reminder or thank_you, not {name:?}"),
-        )
-        .at("message")
-    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -193,45 +90,19 @@ pub(crate) async fn test_send(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let request: TestSend = parse_json(&body)?;
-    let (distribution, survey) = lookup(&state, &id)?;
-    require_edit(&caller, &survey)?;
-    let to = closeloop_domain::phone::E164::parse(&request.to, None).map_err(|e| {
-        ApiError::new(Code::InvalidRecipient, format!("not an E.164 number: {e}")).at("to")
-    })?;
-    let kind = message_kind(request.message.as_deref())?;
-    message_template(&distribution, kind)?;
-    let language = survey_language(&survey, request.language.as_deref())?;
-    let now = state.clock.now_ms();
-    let mut tx = state.store.begin().await?;
-    if tx
-        .is_suppressed(to.as_str(), &distribution.sender_account)
-        .await?
-    {
-        return Err(ApiError::new(
-            Code::Suppressed,
-            format!("{} is on the suppression list", to.as_str()),
-        )
-        .at("to"));
-    }
-    let invite_id = crate::usecase::actions::queue_test(
-        &mut tx,
+    let sent = distributions::test_send(
         &state,
-        &distribution,
-        &survey,
-        kind,
-        &language,
-        &to,
-        &sample_case(),
-        now,
+        &caller,
+        &id,
+        &request.to,
+        request.message.as_deref(),
+        request.language.as_deref(),
     )
-    .await?
-    .map_err(|why| ApiError::new(Code::TemplateNotAvailable, why).at("language"))?;
-    tx.commit().await?;
-    state.wake_dispatch.notify_one();
+    .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(
-            json!({"invite_id": invite_id, "message": kind.as_str(), "language": language.as_str(), "to": to.as_str(), "test": true}),
+            json!({"invite_id": sent.invite_id, "message": sent.kind.as_str(), "language": sent.language.as_str(), "to": sent.to, "test": true}),
         ),
     ))
 }
@@ -261,7 +132,6 @@ pub(crate) async fn clone(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let request: CloneRequest = if body.iter().all(u8::is_ascii_whitespace) {
@@ -269,27 +139,6 @@ pub(crate) async fn clone(
     } else {
         parse_json(&body)?
     };
-    let snapshot = state.live.snapshot();
-    let (_, source) = document::find(&snapshot.document, Kind::Distributions, &id)
-        .ok_or_else(|| ApiError::not_found("distribution", &id))?;
-    let new_id = match request.id {
-        Some(new_id) => new_id,
-        None => (1..)
-            .map(|n| match n {
-                1 => format!("{id}-copy"),
-                n => format!("{id}-copy-{n}"),
-            })
-            .find(|candidate| {
-                document::find(&snapshot.document, Kind::Distributions, candidate).is_none()
-            })
-            .unwrap_or_else(|| format!("{id}-copy")),
-    };
-    let mut copy = source.clone();
-    if let Some(map) = copy.as_object_mut() {
-        map.insert("id".into(), json!(new_id));
-        map.insert("status".into(), json!("draft"));
-    }
-    let body = serde_json::to_vec(&copy).map_err(ApiError::internal)?;
-    let written = resources::create(&state, &caller, Kind::Distributions, &headers, &body).await?;
+    let written = distributions::clone(&state, &caller, &id, request.id).await?;
     Ok(written_response(StatusCode::CREATED, written))
 }

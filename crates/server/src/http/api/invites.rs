@@ -3,15 +3,14 @@
 
 use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
-use closeloop_domain::config::Config;
-use closeloop_store::{InviteFilter, InviteRow, MessageRow};
+use closeloop_store::InviteFilter;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::http::openapi::{ErrorBody, ObjectList};
 use crate::http::AppState;
-use crate::runtime::clock::rfc3339;
 use crate::usecase::access::Caller;
+use crate::usecase::case_view::{invite_json, may_see};
 use crate::usecase::error::{ApiError, Code};
 
 /// Query of `GET /invites`.
@@ -108,59 +107,4 @@ pub(crate) async fn get_one(
     }
     let messages = state.store.invite_messages(&invite.id).await?;
     Ok(Json(invite_json(&state, &invite, &messages)))
-}
-
-/// Whether the caller may read an invite: `view_distribution` on its survey (a survey no
-/// longer configured: admins only).
-pub(crate) fn may_see(caller: &Caller, config: &Config, invite: &InviteRow) -> bool {
-    match config.survey(&invite.survey) {
-        Some(survey) => caller.can_view(survey),
-        None => caller.is_admin(),
-    }
-}
-
-/// The public JSON of an invite with its send history.
-pub(crate) fn invite_json(state: &AppState, invite: &InviteRow, messages: &[MessageRow]) -> Value {
-    let error = invite
-        .error_code
-        .map(|code| json!({"code": code, "title": invite.error_title}));
-    json!({
-        "id": invite.id,
-        "case_id": invite.case_id,
-        "survey": invite.survey,
-        "distribution": invite.distribution,
-        "channel": invite.channel,
-        "status": invite.status.as_str(),
-        "response_status": invite.response_status.as_str(),
-        "language": invite.language,
-        "language_source": invite.language_source,
-        "recipient": invite.recipient,
-        "recipient_source": invite.recipient_source,
-        "account": invite.account,
-        "link": state.survey_link(&invite.token),
-        "expires_at": rfc3339(invite.expires_at),
-        "reminders_sent": invite.reminders_sent,
-        "test": invite.test,
-        "reason": invite.reason,
-        "error": error,
-        "messages": messages.iter().map(message_json).collect::<Vec<_>>(),
-        "snapshot": invite.snapshot,
-        "created_at": rfc3339(invite.created_at),
-    })
-}
-
-fn message_json(m: &MessageRow) -> Value {
-    let error = m
-        .error_title
-        .as_ref()
-        .map(|title| json!({"code": m.error_code, "title": title}));
-    json!({
-        "kind": m.kind,
-        "text": m.text,
-        "provider_message_id": m.provider_message_id,
-        "status": m.status.as_str(),
-        "attempts": m.attempts,
-        "error": error,
-        "sent_at": m.sent_at.map(rfc3339),
-    })
 }

@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
-use closeloop_domain::phone::E164;
 use closeloop_store::Suppression;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -14,10 +13,9 @@ use crate::http::extract::parse_json;
 use crate::http::openapi::{ErrorBody, ObjectList};
 use crate::http::AppState;
 use crate::runtime::clock::rfc3339;
-use crate::usecase::access::require_admin;
 use crate::usecase::access::Caller;
-use crate::usecase::error::{ApiError, Code};
-use crate::usecase::opt_out::{self, Source};
+use crate::usecase::error::ApiError;
+use crate::usecase::suppressions;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,9 +29,7 @@ struct NewSuppression {
 #[utoipa::path(get, path = "/suppressions", tag = "suppressions", operation_id = "list_suppressions",
     responses((status = 200, description = "Numbers never messaged", body = ObjectList)))]
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let items: Vec<Value> = state
-        .store
-        .list_suppressions()
+    let items: Vec<Value> = suppressions::list(&state)
         .await?
         .iter()
         .map(suppression_json)
@@ -51,22 +47,8 @@ pub(crate) async fn create(
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     let request: NewSuppression = parse_json(&body)?;
-    let phone = E164::parse(&request.phone, None).map_err(|e| {
-        ApiError::new(Code::InvalidPhone, format!("not an E.164 number: {e}")).at("phone")
-    })?;
-    if let Some(account) = &request.account {
-        if state.config().account(account).is_none() {
-            return Err(
-                ApiError::new(Code::UnknownAccount, format!("no account {account:?}"))
-                    .at("account"),
-            );
-        }
-    }
-    let source = Source::Operator {
-        reason: request.reason,
-        account: request.account,
-    };
-    let suppression = opt_out::opt_out(&state, phone.as_str(), &source).await?;
+    let suppression =
+        suppressions::add(&state, &request.phone, request.reason, request.account).await?;
     Ok((StatusCode::CREATED, Json(suppression_json(&suppression))))
 }
 
@@ -81,13 +63,8 @@ pub(crate) async fn delete(
     Extension(caller): Extension<Caller>,
     Path(phone): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    require_admin(&caller, "removing a suppression")?;
-    let normalized = normalize(&phone);
-    if state.store.remove_suppression(&normalized).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("suppression", &phone))
-    }
+    suppressions::remove(&state, &caller, &phone).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/v1/suppressions/{phone}`.
@@ -102,22 +79,13 @@ pub(crate) async fn get_one(
     State(state): State<AppState>,
     Path(phone): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let normalized = normalize(&phone);
-    state
-        .store
-        .list_suppressions()
+    let normalized = suppressions::normalize(&phone);
+    suppressions::list(&state)
         .await?
         .iter()
         .find(|s| s.phone == normalized)
         .map(|s| Json(suppression_json(s)))
         .ok_or_else(|| ApiError::not_found("suppression", &phone))
-}
-
-/// The E.164 form of a number in a path, or the text as given.
-fn normalize(phone: &str) -> String {
-    E164::parse(phone, None)
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|_| phone.to_string())
 }
 
 fn suppression_json(s: &Suppression) -> Value {
