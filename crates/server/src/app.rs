@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 pub use crate::runtime::clock::Clock;
 pub use crate::runtime::metrics::Metrics;
+pub use crate::runtime::secret::{SecretKey, KEY_VARIABLE, NEW_KEY_VARIABLE};
 
 use crate::http::{AppState, Services};
 use crate::runtime::ids::new_id;
@@ -32,6 +33,10 @@ pub struct StartOptions {
     pub listen: SocketAddr,
     /// The clock (real unless the demo accelerates it).
     pub clock: Clock,
+    /// The key secrets written through the API are sealed with (`CLOSELOOP_SECRET_KEY`);
+    /// without it such a write answers 422, and a database holding sealed secrets is
+    /// refused.
+    pub secret_key: Option<SecretKey>,
 }
 
 /// A started service.
@@ -48,7 +53,7 @@ pub struct Running {
 ///
 /// # Errors
 /// When the database cannot be opened or migrated, the config with the API's changes does
-/// not load, the address is not loopback while no users are configured (the API would be
+/// not load (a stored secret does not open without the key or with this one), the address is not loopback while no users are configured (the API would be
 /// open to the network), or it cannot be bound.
 pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
     let store = Store::open(&options.database_url).await?;
@@ -60,7 +65,13 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
             "took back the leases a previous process left; their work is due now"
         );
     }
-    let (live, warnings) = LiveConfig::open(options.document, &store, options.clock.now()).await?;
+    let (live, warnings) = LiveConfig::open(
+        options.document,
+        options.secret_key,
+        &store,
+        options.clock.now(),
+    )
+    .await?;
     for warning in &warnings {
         tracing::warn!(path = %warning.path, "{}", warning.message);
     }

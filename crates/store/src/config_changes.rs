@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 
+use crate::fields::Fields;
 use crate::{Result, Store, StoreTx};
 
 /// One object written or deleted through the API.
@@ -31,6 +32,20 @@ pub struct ApiToken {
     pub revoked_at: Option<i64>,
 }
 
+/// Every stored change, oldest first.
+const CHANGES: &str =
+    "SELECT kind, id, body, revision FROM config_changes ORDER BY changed_at, kind, id";
+
+/// A row of [`CHANGES`].
+fn change<R: Fields>(r: &R) -> Result<ConfigChange> {
+    Ok(ConfigChange {
+        kind: r.text("kind")?,
+        id: r.text("id")?,
+        body: r.opt_text("body")?,
+        revision: r.int("revision")?,
+    })
+}
+
 /// The sum of the objects' revisions.
 const REVISION: &str = "SELECT CAST(COALESCE(SUM(revision), 0) AS BIGINT) FROM config_changes";
 
@@ -50,20 +65,8 @@ impl Store {
     /// On database failure.
     pub async fn config_changes(&self) -> Result<Vec<ConfigChange>> {
         on_read!(self, c => {
-            let rows = sqlx::query(
-                "SELECT kind, id, body, revision FROM config_changes ORDER BY changed_at, kind, id",
-            )
-            .fetch_all(c)
-            .await?;
-            Ok(rows
-                .iter()
-                .map(|r| ConfigChange {
-                    kind: r.get("kind"),
-                    id: r.get("id"),
-                    body: r.get("body"),
-                    revision: r.get("revision"),
-                })
-                .collect())
+            let rows = sqlx::query(CHANGES).fetch_all(c).await?;
+            rows.iter().map(change).collect()
         })
     }
 
@@ -139,6 +142,35 @@ impl StoreTx {
             .await?;
             Ok(row.try_get("revision")?)
         })
+    }
+
+    /// Every change made through the API, oldest first, read in this transaction.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn config_changes(&mut self) -> Result<Vec<ConfigChange>> {
+        on_tx!(self, c => {
+            let rows = sqlx::query(CHANGES).fetch_all(c).await?;
+            rows.iter().map(change).collect()
+        })
+    }
+
+    /// Replaces a stored object's body without counting a new revision: the object is
+    /// the same, only its stored form changed (its secrets sealed with another key).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn rewrite_config_change(&mut self, kind: &str, id: &str, body: &str) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
+            "UPDATE config_changes SET body = $1 WHERE kind = $2 AND id = $3",
+        )
+        .bind(body)
+        .bind(kind)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
     }
 
     /// The config's revision: it grows with every change stored through the API, by

@@ -30,6 +30,12 @@ pub enum StoreError {
     /// A claimed unit of work was taken over by another worker (its lease expired).
     #[error("lease lost: {0}")]
     LeaseLost(String),
+    /// Another connection holds the database, so an operation that needs it alone did
+    /// not finish.
+    #[error(
+        "the database is in use by another connection ({0}); stop closeloop serve and try again"
+    )]
+    Busy(&'static str),
     /// A stored enum value is not one this build knows.
     #[error("unknown stored value {0:?}")]
     UnknownValue(String),

@@ -94,7 +94,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, Row, Sqlite, SqlitePool, Transaction};
 
 pub use accounts::AccountHealth;
 pub use analytics::{AnalyticsQuery, AnalyticsRow, GroupBy, ScoreQuestions};
@@ -308,6 +308,36 @@ impl Store {
             }
             other => Ok(other?),
         }
+    }
+
+    /// Rewrites the database so that rows changed or deleted before no longer linger in
+    /// its files: on SQLite `VACUUM` (no free pages keep old contents) and a truncating
+    /// WAL checkpoint (the log keeps no old page); on PostgreSQL `VACUUM FULL` of
+    /// `config_changes` (the table is written anew and its old files removed).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn compact(&self) -> Result<()> {
+        match &self.pools {
+            Pools::Sqlite { write, .. } => {
+                sqlx::query("VACUUM").execute(write).await?;
+                // The pragma answers (busy, log pages, checkpointed pages); busy means a
+                // reader kept the log from being emptied.
+                let busy: i64 = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .fetch_one(write)
+                    .await?
+                    .try_get(0)?;
+                if busy != 0 {
+                    return Err(StoreError::Busy("the WAL checkpoint was blocked"));
+                }
+            }
+            Pools::Postgres(pool) => {
+                sqlx::query("VACUUM FULL config_changes")
+                    .execute(pool)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// Starts a write transaction.

@@ -11,7 +11,7 @@ use anyhow::Context;
 use closeloop_domain::config::MessageKind;
 use serde_json::{json, Value};
 
-use crate::app::{self, StartOptions};
+use crate::app::{self, StartOptions, KEY_VARIABLE};
 use crate::cli::config_file;
 use crate::runtime::clock::Clock;
 
@@ -99,6 +99,7 @@ pub(crate) async fn run(
         database_url: database_url.clone(),
         listen: addr,
         clock: clock.clone(),
+        secret_key: super::secret_key_from_env(KEY_VARIABLE)?,
     })
     .await?;
     let base = running.url();

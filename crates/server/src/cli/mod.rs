@@ -12,7 +12,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+
+use crate::app::{SecretKey, KEY_VARIABLE, NEW_KEY_VARIABLE};
+use crate::runtime::secret;
 
 /// closeloop: customer-feedback surveys over WhatsApp when support cases change.
 #[derive(Debug, Parser)]
@@ -112,6 +116,19 @@ enum Command {
         #[arg(long, env = "CLOSELOOP_TOKEN")]
         token: Option<String>,
     },
+    /// Seal every secret stored through the API with a new key: the old key from
+    /// CLOSELOOP_SECRET_KEY, the new one from CLOSELOOP_NEW_SECRET_KEY (64 hex characters
+    /// each). One transaction; then the database is compacted so no old ciphertext stays
+    /// in its files. Stop `closeloop serve` first, and start it again with the new key.
+    RotateKey {
+        /// Database URL.
+        #[arg(
+            long,
+            env = "CLOSELOOP_DATABASE",
+            default_value = "sqlite://closeloop.db"
+        )]
+        database: String,
+    },
     /// Apply schema migrations.
     Migrate {
         /// Database URL.
@@ -188,6 +205,7 @@ pub fn main() -> ExitCode {
                 token,
             } => explain::run(&case_id, &server, token.as_deref()).await,
             Command::Migrate { database } => migrate(&database).await,
+            Command::RotateKey { database } => rotate_key(&database).await,
         }
     });
     match result {
@@ -204,6 +222,37 @@ async fn migrate(database: &str) -> anyhow::Result<ExitCode> {
     store.migrate().await?;
     store.close().await;
     println!("migrations applied");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The secret key in the environment variable `name`: none when it is unset or empty.
+///
+/// # Errors
+/// When it is set and is not 64 hex characters (the message names the variable, never
+/// the value).
+pub(crate) fn secret_key_from_env(name: &str) -> anyhow::Result<Option<SecretKey>> {
+    match std::env::var(name) {
+        Ok(text) if !text.trim().is_empty() => text
+            .parse()
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{name}: {e}")),
+        Ok(_) | Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            anyhow::bail!("{name}: a secret key is 64 hex characters; this one is not text")
+        }
+    }
+}
+
+async fn rotate_key(database: &str) -> anyhow::Result<ExitCode> {
+    let old = secret_key_from_env(KEY_VARIABLE)?;
+    let new = secret_key_from_env(NEW_KEY_VARIABLE)?
+        .with_context(|| format!("{NEW_KEY_VARIABLE} is not set: set it to the new key (64 hex characters, e.g. from `openssl rand -hex 32`)"))?;
+    let store = closeloop_store::Store::open(database).await?;
+    store.migrate().await?;
+    let rotated = secret::rotate(&store, old.as_ref(), &new).await;
+    store.close().await;
+    let sealed = rotated?;
+    println!("{sealed} secret(s) sealed with the new key; start closeloop serve with {KEY_VARIABLE} set to the value of {NEW_KEY_VARIABLE}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::app::{self, StartOptions};
+use crate::app::{self, StartOptions, KEY_VARIABLE};
 use crate::cli::config_file;
 use crate::runtime::clock::Clock;
 
@@ -14,6 +14,7 @@ pub(crate) async fn run(
     database: &str,
     listen: SocketAddr,
 ) -> anyhow::Result<ExitCode> {
+    let secret_key = super::secret_key_from_env(KEY_VARIABLE)?;
     let loaded = match config_file::load(config) {
         Ok(l) => l,
         Err(e) => {
@@ -31,6 +32,7 @@ pub(crate) async fn run(
         database_url: database.to_string(),
         listen,
         clock: Clock::real(),
+        secret_key,
     })
     .await?;
     println!("closeloop serving on {}", running.url());

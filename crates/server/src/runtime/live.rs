@@ -4,7 +4,8 @@
 //!
 //! Changes are stored per object in the database (`config_changes`) and applied over the
 //! file at every start: an API write to an id replaces the file's object with that id, an
-//! API delete hides it; objects the API never touched follow the file.
+//! API delete hides it; objects the API never touched follow the file. Secrets are stored
+//! sealed (`runtime::secret`) and opened here when the changes are loaded.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
@@ -17,9 +18,12 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use tokio::sync::{watch, Mutex, MutexGuard};
 
+use crate::runtime::secret::{self, SecretError, SecretKey};
+
 /// The running config and the document it was loaded from.
 pub(crate) struct LiveConfig {
     file_document: Value,
+    secret_key: Option<SecretKey>,
     current: RwLock<Arc<Snapshot>>,
     writer: Mutex<()>,
     changes: watch::Sender<u64>,
@@ -84,6 +88,9 @@ pub(crate) enum OpenError {
         /// Parse error.
         error: serde_json::Error,
     },
+    /// A stored secret cannot be opened (no key, or another key).
+    #[error(transparent)]
+    Secret(#[from] SecretError),
     /// The file with the API's changes does not load.
     #[error("the config file with the changes made through the API is invalid:\n{}", lines(.0))]
     Invalid(Vec<ConfigError>),
@@ -109,6 +116,7 @@ pub(crate) fn failed_accounts(health: &[AccountHealth]) -> BTreeSet<String> {
 /// The file's document with the stored API changes applied over it, loaded.
 async fn load_snapshot(
     file_document: &Value,
+    secret_key: Option<&SecretKey>,
     store: &Store,
     now: OffsetDateTime,
 ) -> Result<(Snapshot, Vec<ConfigError>), OpenError> {
@@ -121,7 +129,7 @@ async fn load_snapshot(
             tracing::warn!(kind = %change.kind, id = %change.id, "ignoring a stored change of an unknown kind");
             continue;
         };
-        let body = change
+        let mut body: Option<Value> = change
             .body
             .as_deref()
             .map(serde_json::from_str)
@@ -131,6 +139,10 @@ async fn load_snapshot(
                 id: change.id.clone(),
                 error,
             })?;
+        if let Some(item) = &mut body {
+            let file_item = document::find(file_document, kind, &change.id).map(|(_, v)| v);
+            secret::open_object(secret_key, kind, item, file_item)?;
+        }
         document::apply(&mut value, kind, &change.id, body);
         revisions.insert((kind, change.id), change.revision);
     }
@@ -186,12 +198,15 @@ impl LiveConfig {
     /// When the database fails or the merged document does not load.
     pub(crate) async fn open(
         file_document: Value,
+        secret_key: Option<SecretKey>,
         store: &Store,
         now: OffsetDateTime,
     ) -> Result<(LiveConfig, Vec<ConfigError>), OpenError> {
-        let (snapshot, warnings) = load_snapshot(&file_document, store, now).await?;
+        let (snapshot, warnings) =
+            load_snapshot(&file_document, secret_key.as_ref(), store, now).await?;
         let live = LiveConfig {
             file_document,
+            secret_key,
             current: RwLock::new(Arc::new(snapshot)),
             writer: Mutex::new(()),
             changes: watch::channel(0).0,
@@ -214,9 +229,21 @@ impl LiveConfig {
         if revision == self.snapshot().revision {
             return Ok(false);
         }
-        let (snapshot, _) = load_snapshot(&self.file_document, store, now).await?;
+        let (snapshot, _) =
+            load_snapshot(&self.file_document, self.secret_key.as_ref(), store, now).await?;
         self.replace(snapshot);
         Ok(true)
+    }
+
+    /// How an object written through the API is stored: its secrets sealed, or left out
+    /// when they are the config file's own.
+    ///
+    /// # Errors
+    /// [`SecretError::KeyMissing`] when a secret is to be sealed and no key is set.
+    pub(crate) fn stored_form(&self, kind: Kind, item: &Value) -> Result<Value, SecretError> {
+        let id = document::id_of(item).unwrap_or_default();
+        let file_item = document::find(&self.file_document, kind, id).map(|(_, v)| v);
+        secret::seal_object(self.secret_key.as_ref(), kind, item, file_item)
     }
 
     /// The config in force now.

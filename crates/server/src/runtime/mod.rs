@@ -1,5 +1,6 @@
 //! The process's shared handles: the clock, ids and tokens, metrics, the live config,
-//! the per-process sending windows, the intake gate and the sandbox's record. They hold
+//! the per-process sending windows, the intake gate, the sandbox's record and the sealing
+//! of secrets at rest. They hold
 //! state or talk to the OS, and know nothing of HTTP, workers or operations.
 
 pub(crate) mod clock;
@@ -9,3 +10,4 @@ pub(crate) mod live;
 pub(crate) mod metrics;
 pub(crate) mod rate;
 pub(crate) mod sandbox;
+pub(crate) mod secret;

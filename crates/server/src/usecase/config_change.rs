@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::runtime::clock::rfc3339;
 use crate::runtime::live::{failed_accounts, Snapshot};
+use crate::runtime::secret::{SecretError, KEY_VARIABLE};
 use crate::usecase::access::Caller;
 use crate::usecase::access::{can_read, require_read, require_write};
 use crate::usecase::error::{ApiError, Code};
@@ -376,6 +377,21 @@ fn invalid(errors: Vec<ConfigError>, kind: Kind, index: Option<usize>) -> ApiErr
     error.with_details(details)
 }
 
+/// 422 for a secret that cannot be stored encrypted (no key is set).
+fn secret_not_storable(error: SecretError) -> ApiError {
+    match error {
+        SecretError::KeyMissing { field, .. } => ApiError::new(
+            Code::SecretKeyMissing,
+            format!(
+                "{field} is a secret, and secrets are stored only encrypted: set {KEY_VARIABLE} \
+                 (32 bytes as 64 hex characters) where closeloop serve runs to write one"
+            ),
+        )
+        .at(field),
+        other => ApiError::internal(other),
+    }
+}
+
 /// The advisory lock that serializes config writers across processes.
 const CONFIG_LOCK: &str = "closeloop:config";
 
@@ -495,8 +511,17 @@ pub(crate) async fn write(
     )
     .map_err(|errors| invalid(errors, kind, index))?;
 
+    let stored = match &item {
+        Some(v) => Some(
+            state
+                .live
+                .stored_form(kind, v)
+                .map_err(secret_not_storable)?
+                .to_string(),
+        ),
+        None => None,
+    };
     let now = state.clock.now_ms();
-    let stored = item.as_ref().map(Value::to_string);
     let revision = tx
         .record_config_change(kind.key(), id, stored.as_deref(), now, caller.user_id())
         .await?;

@@ -65,6 +65,9 @@ pub(crate) enum Code {
     UnknownAccount,
     /// The distribution has no message of that kind.
     NoSuchMessage,
+    /// A secret was written and no key to store it encrypted is set; the message names
+    /// the environment variable.
+    SecretKeyMissing,
     /// An internal error; it has been logged.
     Internal,
     /// A dependency is not available now; retry.
@@ -100,7 +103,8 @@ impl Code {
             | Code::TemplateNotAvailable
             | Code::Suppressed
             | Code::UnknownAccount
-            | Code::NoSuchMessage => 422,
+            | Code::NoSuchMessage
+            | Code::SecretKeyMissing => 422,
             Code::Internal => 500,
             Code::Unavailable => 503,
         }

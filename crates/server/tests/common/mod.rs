@@ -22,6 +22,8 @@ pub const APP_SECRET: &str = "test-app-secret";
 pub const OTHER_PHONE_NUMBER_ID: &str = "200000000002";
 pub const OTHER_TOKEN: &str = "other-access-token";
 pub const OTHER_APP_SECRET: &str = "other-app-secret";
+/// The key the harness seals secrets with (`CLOSELOOP_SECRET_KEY`).
+pub const SECRET_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0";
 
 /// The config most tests use: one Cloud API account (pointed at the mock), the CSAT survey,
 /// one distribution, the invitation rule. `{api_base}`, `{mps}`, `{quarantine}` and
@@ -111,6 +113,8 @@ pub struct Options {
     /// How long a customer's message keeps the mock's 24-hour window open (zero: every
     /// free-form message is outside it).
     pub service_window: Duration,
+    /// The secret key the service starts with (`CLOSELOOP_SECRET_KEY`).
+    pub secret_key: Option<&'static str>,
 }
 
 impl Default for Options {
@@ -125,6 +129,7 @@ impl Default for Options {
             extra_rules: "",
             clock_speed: 1.0,
             service_window: MockConfig::default().service_window,
+            secret_key: Some(SECRET_KEY),
         }
     }
 }
@@ -231,6 +236,7 @@ pub struct TestApp {
     running: Option<Running>,
     document: Value,
     clock_speed: f64,
+    secret_key: Option<String>,
     pub database: TestDatabase,
 }
 
@@ -248,7 +254,15 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             .unwrap_or_else(|e| panic!("test config invalid: {e:?}"));
     let database = TestDatabase::fresh().await;
     let clock = options.clock_speed;
-    let running = start_service(loaded.document.clone(), database.url(), clock).await;
+    let secret_key = options.secret_key.map(str::to_owned);
+    let running = start_service(
+        loaded.document.clone(),
+        database.url(),
+        clock,
+        secret_key.as_deref(),
+    )
+    .await
+    .expect("service starts");
     let url = running.url();
     mock.set_webhook_url(&format!("{url}/webhooks/whatsapp"));
     TestApp {
@@ -258,11 +272,17 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         running: Some(running),
         document: loaded.document,
         clock_speed: clock,
+        secret_key,
         database,
     }
 }
 
-async fn start_service(document: Value, database_url: &str, clock_speed: f64) -> Running {
+async fn start_service(
+    document: Value,
+    database_url: &str,
+    clock_speed: f64,
+    secret_key: Option<&str>,
+) -> anyhow::Result<Running> {
     let clock = if clock_speed == 1.0 {
         Clock::real()
     } else {
@@ -273,9 +293,9 @@ async fn start_service(document: Value, database_url: &str, clock_speed: f64) ->
         database_url: database_url.to_string(),
         listen: "127.0.0.1:0".parse().expect("addr"),
         clock,
+        secret_key: secret_key.map(|k| k.parse().expect("a valid test key")),
     })
     .await
-    .expect("service starts")
 }
 
 impl TestApp {
@@ -376,15 +396,36 @@ impl TestApp {
 
     /// Stops the service and starts it again on the same database and config file.
     pub async fn restart(&mut self) {
-        if let Some(running) = self.running.take() {
-            running.stop().await;
-        }
-        let running =
-            start_service(self.document.clone(), self.database.url(), self.clock_speed).await;
+        let key = self.secret_key.clone();
+        self.restart_with_key(key.as_deref())
+            .await
+            .expect("service starts");
+    }
+
+    /// Stops the service and starts it again on the same database with `secret_key`
+    /// (kept for later restarts); the error when it refuses to start.
+    pub async fn restart_with_key(&mut self, secret_key: Option<&str>) -> anyhow::Result<()> {
+        self.halt().await;
+        self.secret_key = secret_key.map(str::to_owned);
+        let running = start_service(
+            self.document.clone(),
+            self.database.url(),
+            self.clock_speed,
+            secret_key,
+        )
+        .await?;
         self.url = running.url();
         self.mock
             .set_webhook_url(&format!("{}/webhooks/whatsapp", self.url));
         self.running = Some(running);
+        Ok(())
+    }
+
+    /// Stops the service and keeps its database (for a command to run on it).
+    pub async fn halt(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
     }
 
     pub async fn stop(mut self) {
@@ -506,6 +547,7 @@ pub fn serve_command(config: &std::path::Path, database: &str, port: u16) -> std
         ])
         .env("WA_TOKEN", TOKEN)
         .env("WA_APP_SECRET", APP_SECRET)
+        .env("CLOSELOOP_SECRET_KEY", SECRET_KEY)
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null());
     command
