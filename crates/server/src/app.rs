@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 pub use crate::runtime::clock::Clock;
 pub use crate::runtime::metrics::Metrics;
-pub use crate::runtime::secret::{SecretKey, KEY_VARIABLE, NEW_KEY_VARIABLE};
+pub use crate::runtime::secret::SecretKey;
 
 use crate::http::{AppState, Services};
 use crate::runtime::ids::new_id;

@@ -150,15 +150,17 @@ fn new_account() -> Value {
 
 /// `closeloop rotate-key` on the database with the two keys (awaited, so a service
 /// running in this test goes on serving meanwhile).
-async fn rotate_key(database: &str, old: &str, new: &str) -> std::process::Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_closeloop"))
+async fn rotate_key(database: &str, old: Option<&str>, new: &str) -> std::process::Output {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_closeloop"));
+    command
         .args(["rotate-key", "--database", database])
-        .env("CLOSELOOP_SECRET_KEY", old)
+        .env_remove("CLOSELOOP_SECRET_KEY")
         .env("CLOSELOOP_NEW_SECRET_KEY", new)
-        .env("RUST_LOG", "warn")
-        .output()
-        .await
-        .expect("closeloop runs")
+        .env("RUST_LOG", "warn");
+    if let Some(old) = old {
+        command.env("CLOSELOOP_SECRET_KEY", old);
+    }
+    command.output().await.expect("closeloop runs")
 }
 
 #[tokio::test]
@@ -289,7 +291,7 @@ async fn rotate_key_seals_every_secret_with_the_new_key() {
     let mut before = stored_rows(&app.database).await;
     before.extend(superseded);
 
-    let output = rotate_key(app.database.url(), SECRET_KEY, NEW_KEY).await;
+    let output = rotate_key(app.database.url(), Some(SECRET_KEY), NEW_KEY).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -336,12 +338,82 @@ async fn rotate_key_seals_every_secret_with_the_new_key() {
 
     // A wrong old key changes nothing.
     app.halt().await;
-    let output = rotate_key(app.database.url(), SECRET_KEY, NEW_KEY).await;
+    let output = rotate_key(app.database.url(), Some(SECRET_KEY), NEW_KEY).await;
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("CLOSELOOP_SECRET_KEY"), "{stderr}");
     assert_eq!(stored_rows(&app.database).await, after);
     app.stop().await;
+}
+
+#[tokio::test]
+async fn rotate_key_seals_secrets_an_earlier_version_stored_in_plain_text() {
+    let mut app = spawn(None).await;
+    let (status, body) = call(
+        &app,
+        Method::PATCH,
+        "/accounts/support-wa",
+        None,
+        Some(json!({"messages_per_second": 40})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    app.halt().await;
+    // What a closeloop without sealing stored: the credentials in plain text.
+    let (_, stored) = stored_rows(&app.database)
+        .await
+        .into_iter()
+        .find(|(id, _)| id == "accounts/support-wa")
+        .expect("stored");
+    let mut plain: Value = serde_json::from_str(&stored).unwrap();
+    plain["access_token"] = json!(TOKEN);
+    plain["app_secret"] = json!(APP_SECRET);
+    plain["verify_token"] = json!(VERIFY_TOKEN);
+    set_stored_body(&app.database, "support-wa", &plain.to_string()).await;
+    assert!(!stored_occurrences(&app.database, TOKEN).await.is_empty());
+
+    let output = rotate_key(app.database.url(), None, NEW_KEY).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("3 secret(s)"), "{stdout}");
+    assert_no_plain_secret_stored(&app.database).await;
+    app.restart_with_key(Some(NEW_KEY))
+        .await
+        .expect("starts with the new key");
+    sends(&app, "C-8501", "+34600851101").await;
+    app.stop().await;
+}
+
+/// Overwrites an account's stored body with SQL, as an earlier version would have stored it.
+async fn set_stored_body(database: &TestDatabase, id: &str, body: &str) {
+    let query = "UPDATE config_changes SET body = $1 WHERE kind = 'accounts' AND id = $2";
+    if database.is_postgres() {
+        let pool = sqlx::PgPool::connect(database.url())
+            .await
+            .expect("connect");
+        sqlx::query(query)
+            .bind(body)
+            .bind(id)
+            .execute(&pool)
+            .await
+            .expect("update");
+        pool.close().await;
+    } else {
+        let pool = sqlx::SqlitePool::connect(database.url())
+            .await
+            .expect("connect");
+        sqlx::query(query)
+            .bind(body)
+            .bind(id)
+            .execute(&pool)
+            .await
+            .expect("update");
+        pool.close().await;
+    }
 }
 
 #[tokio::test]
@@ -362,7 +434,7 @@ async fn postgres_stores_only_sealed_secrets() {
     }
     assert!(rows.iter().any(|(_, body)| body.contains("\"sealed:v1:")));
     app.halt().await;
-    let output = rotate_key(app.database.url(), SECRET_KEY, NEW_KEY).await;
+    let output = rotate_key(app.database.url(), Some(SECRET_KEY), NEW_KEY).await;
     assert!(
         output.status.success(),
         "{}",

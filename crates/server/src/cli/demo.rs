@@ -11,9 +11,10 @@ use anyhow::Context;
 use closeloop_domain::config::MessageKind;
 use serde_json::{json, Value};
 
-use crate::app::{self, StartOptions, KEY_VARIABLE};
+use crate::app::{self, StartOptions};
 use crate::cli::config_file;
 use crate::runtime::clock::Clock;
+use crate::runtime::secret::KEY_VARIABLE;
 
 /// The demo config shipped in the binary, used when `examples/closeloop.yaml` is not
 /// reachable from the working directory.

@@ -15,8 +15,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use crate::app::{SecretKey, KEY_VARIABLE, NEW_KEY_VARIABLE};
-use crate::runtime::secret;
+use crate::app::SecretKey;
+use crate::runtime::secret::{self, KEY_VARIABLE, NEW_KEY_VARIABLE};
 
 /// closeloop: customer-feedback surveys over WhatsApp when support cases change.
 #[derive(Debug, Parser)]

@@ -4,9 +4,10 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::app::{self, StartOptions, KEY_VARIABLE};
+use crate::app::{self, StartOptions};
 use crate::cli::config_file;
 use crate::runtime::clock::Clock;
+use crate::runtime::secret::KEY_VARIABLE;
 
 /// Runs the service until Ctrl-C or SIGTERM, then shuts down gracefully.
 pub(crate) async fn run(
