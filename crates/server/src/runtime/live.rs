@@ -20,6 +20,10 @@ use tokio::sync::{watch, Mutex, MutexGuard};
 
 use crate::runtime::secret::{self, SecretError, SecretKey};
 
+/// The advisory lock that serializes config writers across processes (API writes and
+/// the re-sealing of secrets).
+pub(crate) const CONFIG_LOCK: &str = "closeloop:config";
+
 /// The running config and the document it was loaded from.
 pub(crate) struct LiveConfig {
     file_document: Value,

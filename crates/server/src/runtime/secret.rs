@@ -23,6 +23,8 @@ use closeloop_store::{Store, StoreError};
 use rand::RngCore;
 use serde_json::Value;
 
+use crate::runtime::live::CONFIG_LOCK;
+
 /// The environment variable holding the key.
 pub const KEY_VARIABLE: &str = "CLOSELOOP_SECRET_KEY";
 
@@ -257,7 +259,7 @@ pub(crate) async fn rotate(
     new: &SecretKey,
 ) -> Result<usize, RotateError> {
     let mut tx = store.begin().await?;
-    tx.lock(&["closeloop:config"]).await?;
+    tx.lock(&[CONFIG_LOCK]).await?;
     let mut sealed = 0;
     for change in tx.config_changes().await? {
         let (Some(kind), Some(body)) = (Kind::from_key(&change.kind), change.body.as_deref())

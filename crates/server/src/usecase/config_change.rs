@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::runtime::clock::rfc3339;
-use crate::runtime::live::{failed_accounts, Snapshot};
+use crate::runtime::live::{failed_accounts, Snapshot, CONFIG_LOCK};
 use crate::runtime::secret::{SecretError, KEY_VARIABLE};
 use crate::usecase::access::Caller;
 use crate::usecase::access::{can_read, require_read, require_write};
@@ -391,9 +391,6 @@ fn secret_not_storable(error: SecretError) -> ApiError {
         other => ApiError::internal(other),
     }
 }
-
-/// The advisory lock that serializes config writers across processes.
-const CONFIG_LOCK: &str = "closeloop:config";
 
 /// Loads the config again when another process changed it (its revision in the database
 /// is not the one in force), reconciles the queue-rule schedule when the rules changed,
