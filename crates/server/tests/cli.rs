@@ -672,3 +672,40 @@ async fn output_into_a_closed_pipe_ends_quietly() {
     }
     app.stop().await;
 }
+
+/// SPEC §3.3: `recipient_*` and `use_last_message_language` on a reminder or thank-you are
+/// a lint warning (they go to the invite's recipient in its language), shown with errors too.
+#[test]
+fn check_warns_about_invite_options_on_a_reminder_even_beside_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_yaml("http://127.0.0.1:9/v21.0", &Options::default()).replace(
+        "      - move_to_queue: survey-sent",
+        "      - move_to_queue: survey-sent\n      - send_survey_reminder: { survey: csat, channel: whatsapp, distribution: csat-wa, recipient_case_field: alt_phone, use_last_message_language: true }",
+    );
+    let out = closeloop(&["check", &write_config(&dir, &text)]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    for key in ["recipient_case_field", "use_last_message_language"] {
+        assert!(
+            stdout.contains(&format!(
+                "warning: rules[0].then[2].send_survey_reminder.{key}: {key} has no effect"
+            )),
+            "{key}: {stdout}"
+        );
+    }
+
+    let broken = format!(
+        "{text}\n  - id: broken\n    on: case_update\n    when: {{ case.colour: x }}\n    then: [ {{ add_tag: x }} ]\n"
+    );
+    let out = closeloop(&["check", &write_config(&dir, &broken)]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("case.colour"),
+        "the error"
+    );
+    assert!(
+        stdout.contains("send_survey_reminder.recipient_case_field"),
+        "and the lint: {stdout}"
+    );
+}
