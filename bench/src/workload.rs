@@ -33,12 +33,16 @@ pub struct Update {
 /// The update for sequence number `seq`: even numbers resolve a billing case, odd ones are
 /// plain open-case updates, so any run has the same half-and-half mix.
 pub fn update(seq: u64) -> Update {
-    let resolves = seq % 2 == 0;
+    let resolves = seq.is_multiple_of(2);
     // Spanish mobile numbers: +34 6 followed by 8 digits is valid for libphonenumber;
     // +3460 plus 7 digits of the sequence keeps them distinct for 10 million updates.
     let phone = format!("+3460{:07}", seq % 10_000_000);
     // Alternate languages among resolving cases so both templates are exercised.
-    let language = if (seq / 2) % 2 == 0 { "es" } else { "en" };
+    let language = if (seq / 2).is_multiple_of(2) {
+        "es"
+    } else {
+        "en"
+    };
     let body = json!({
         "number": seq.to_string(),
         "status": if resolves { "Resolved" } else { "Open" },

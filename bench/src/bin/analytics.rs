@@ -130,7 +130,7 @@ async fn main() -> anyhow::Result<()> {
     let query = AnalyticsQuery {
         survey: "csat",
         distribution: None,
-        group_by,
+        group_by: Some(group_by),
         from: None,
         to: None,
         rating_question: Some("score"),

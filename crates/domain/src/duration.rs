@@ -105,7 +105,7 @@ impl fmt::Display for Duration {
         // 's' divides everything, so a unit is always found.
         let (unit, factor) = UNITS
             .iter()
-            .find(|(_, factor)| secs % factor == 0)
+            .find(|(_, factor)| secs.is_multiple_of(*factor))
             .copied()
             .unwrap_or(('s', 1));
         write!(f, "{}{}", secs / factor, unit)

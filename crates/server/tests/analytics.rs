@@ -248,6 +248,18 @@ async fn per_agent_counts_rates_csat_and_nps_match_the_fixture() {
     let keys: Vec<&str> = items.iter().filter_map(|i| i["key"].as_str()).collect();
     assert_eq!(keys, AGENTS, "one item per agent, ordered by key");
 
+    // SPEC §5: without group_by, one row of totals, its key null.
+    let (status, totals) = app.get("/analytics?survey=csat").await;
+    assert_eq!(status, 200, "{totals}");
+    assert_eq!(totals["group_by"], json!(null), "{totals}");
+    let total = totals["items"].as_array().expect("items");
+    assert_eq!(total.len(), 1, "one row: {totals}");
+    assert_eq!(total[0]["key"], json!(null), "{totals}");
+    for column in ["invited", "sent", "responses", "completed"] {
+        let sum: i64 = items.iter().map(|i| i[column].as_i64().unwrap()).sum();
+        assert_eq!(total[0][column], json!(sum), "{column}: {totals}");
+    }
+
     // agent-1 by hand: cases 0, 3, …, 48 (17). Submitted: 0, 12, 24, 36, 48 with scores
     // 1, 4, 2, 5, 3 (avg 3.0) and NPS 0, 2, 4 (0, 24 and 48 are multiples of 8); partial:
     // 9, 21, 33, 45, each NPS 10. NPS = (4 promoters − 3 detractors) / 7 = 14.3.
@@ -359,7 +371,7 @@ async fn bad_queries_are_400_naming_the_parameter() {
     for (query, path) in [
         ("group_by=agent", "survey"),
         ("survey=nope&group_by=agent", "survey"),
-        ("survey=csat", "group_by"),
+        ("survey=csat&colour=red", "colour"),
         ("survey=csat&group_by=colour", "group_by"),
         (
             "survey=csat&group_by=agent&distribution=other",
@@ -385,6 +397,14 @@ async fn bad_queries_are_400_naming_the_parameter() {
         (status, &body["items"]),
         (200, &json!([])),
         "no invites yet"
+    );
+    let (status, body) = app.get("/analytics?survey=csat").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["items"][0]["key"], json!(null), "{body}");
+    assert_eq!(
+        body["items"][0]["invited"],
+        json!(0),
+        "totals of nothing: {body}"
     );
     app.running.stop().await;
 }

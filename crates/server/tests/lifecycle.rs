@@ -357,7 +357,10 @@ async fn expired_unknown_and_invalid_answers_are_refused_clearly() {
         .unwrap();
     assert_eq!(expired.status(), 410);
     let (status, body) = app.answer(&token, json!({"score": 5}), true).await;
-    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        status, 410,
+        "an answer to an expired link is refused like the page: {body}"
+    );
     assert_eq!(body["error"]["code"], "link_expired");
     app.response_reaches("C-9", "partially_completed").await;
     let unknown = app

@@ -241,3 +241,69 @@ async fn invites_are_shown_only_to_who_may_see_their_survey() {
     assert_eq!(case["invites"].as_array().map(Vec::len), Some(1));
     app.stop().await;
 }
+
+/// SPEC §5's pickers: the surveys a caller may distribute, the distributions of a survey
+/// that can send; a list refuses a parameter it does not take, naming it.
+#[tokio::test]
+async fn pickers_filter_by_permission_survey_schedule_and_usable() {
+    let app = spawn_app_with(Options {
+        edit: Some(with_users),
+        ..Options::default()
+    })
+    .await;
+    let get = reqwest::Method::GET;
+    let ids = |body: &serde_json::Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for (token, want) in [(BOB, 0), (CAROL, 1), (ALICE, 1), (DAVE, 0)] {
+        let (status, body) = call(
+            &app,
+            get.clone(),
+            "/surveys?permission=edit_distribution",
+            Some(token),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(ids(&body).len(), want, "{token}: {body}");
+    }
+    let (_, body) = call(
+        &app,
+        get.clone(),
+        "/surveys?permission=view_distribution",
+        Some(BOB),
+        None,
+    )
+    .await;
+    assert_eq!(ids(&body), ["csat"], "{body}");
+
+    let usable = "/distributions?survey=csat&schedule=trigger_based&usable=true";
+    let (status, body) = call(&app, get.clone(), usable, Some(CAROL), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(ids(&body), ["csat-wa"], "{body}");
+    for query in ["/distributions?usable=false", "/distributions?survey=other"] {
+        let (status, body) = call(&app, get.clone(), query, Some(CAROL), None).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(ids(&body).is_empty(), "{query}: {body}");
+    }
+
+    for (query, parameter) in [
+        ("/surveys?permission=own", "permission"),
+        ("/distributions?schedule=weekly", "schedule"),
+        ("/distributions?usable=maybe", "usable"),
+        ("/distributions?colour=red", "colour"),
+        ("/rules?survey=csat", "survey"),
+        ("/invites?colour=red", "colour"),
+    ] {
+        let (status, body) = call(&app, get.clone(), query, Some(ALICE), None).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_query", "{query}: {body}");
+        assert_eq!(body["error"]["path"], parameter, "{query}: {body}");
+    }
+    app.stop().await;
+}

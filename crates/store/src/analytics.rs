@@ -105,8 +105,8 @@ pub struct AnalyticsQuery<'a> {
     pub survey: &'a str,
     /// Only invites of this distribution.
     pub distribution: Option<&'a str>,
-    /// The grouping.
-    pub group_by: GroupBy,
+    /// The grouping; `None` answers one row of totals (key `None`), even over no invites.
+    pub group_by: Option<GroupBy>,
     /// Only invites created at or after this instant (unix ms).
     pub from: Option<i64>,
     /// Only invites created before this instant (unix ms).
@@ -245,7 +245,7 @@ impl Store {
                 .bind(nps_path)
                 .fetch_all(c)
                 .await?;
-            rows.iter()
+            let mut rows = rows.iter()
                 .map(|r| {
                     // The sums are floats even over integers; the counts are exact below 2^53.
                     let count = |i: usize| r.try_get::<f64, _>(i).map(|v| v as i64);
@@ -269,7 +269,11 @@ impl Store {
                         detractors: count(16)?,
                     })
                 })
-                .collect()
+                .collect::<Result<Vec<AnalyticsRow>>>()?;
+            if query.group_by.is_none() && rows.is_empty() {
+                rows.push(AnalyticsRow::default());
+            }
+            Ok(rows)
         })
     }
 }
@@ -284,8 +288,9 @@ impl Store {
 /// the answers JSON, one row each with n = 0 (usually none; an index finds them). The
 /// outer level folds the few rows (key × statuses × scores) into the counts, a score
 /// weighted by `s`.
-fn analytics_sql(group_by: GroupBy, db: Backend) -> String {
-    let key = group_by.key_sql(db);
+fn analytics_sql(group_by: Option<GroupBy>, db: Backend) -> String {
+    // Totals: every invite in one group whose key is NULL.
+    let key = group_by.map_or("CAST(NULL AS TEXT)", |g| g.key_sql(db));
     let responses = "('in_progress', 'partially_completed', 'completed')";
     // A float sum that is 0 over no rows (SQLite's TOTAL).
     let total = |expr: &str| match db {
@@ -445,7 +450,7 @@ mod tests {
         AnalyticsQuery {
             survey: "csat",
             distribution: None,
-            group_by,
+            group_by: Some(group_by),
             from: None,
             to: None,
             rating_question: Some("score"),

@@ -150,6 +150,8 @@ pub fn lint_rule(rule: &Rule, path: &str) -> Vec<ConfigError> {
         }
     }
 
+    lint_invite_options(&rule.then, &join(path, "then"), &mut out);
+
     if rule.on == Trigger::CaseUpdate {
         let tested: BTreeSet<String> = leaves
             .iter()
@@ -176,4 +178,53 @@ pub fn lint_rule(rule: &Rule, path: &str) -> Vec<ConfigError> {
         }
     }
     out
+}
+
+/// `recipient_*` and `use_last_message_language` on a reminder or thank-you, anywhere in
+/// the `then` tree at `path`: they are accepted, but the message goes to the invite's
+/// recipient in the invite's language (SPEC §4.1, §4.7), so the author's intent is lost.
+fn lint_invite_options(elements: &[ThenElement], path: &str, out: &mut Vec<ConfigError>) {
+    for (i, element) in elements.iter().enumerate() {
+        let at = index(path, i);
+        let (name, action) = match element {
+            ThenElement::If {
+                then, otherwise, ..
+            } => {
+                lint_invite_options(then, &join(&at, "then"), out);
+                lint_invite_options(otherwise, &join(&at, "else"), out);
+                continue;
+            }
+            ThenElement::Action(Action::SendSurveyReminder(a)) => ("send_survey_reminder", a),
+            ThenElement::Action(Action::SendThankYouMessage(a)) => ("send_thank_you_message", a),
+            ThenElement::Action(_) => continue,
+        };
+        let action_path = join(&at, name);
+        let ignored = [
+            (
+                "recipient_case_field",
+                action.recipient_case_field.is_some(),
+                "the invite's recipient",
+            ),
+            (
+                "recipient_profile_field",
+                action.recipient_profile_field.is_some(),
+                "the invite's recipient",
+            ),
+            (
+                "use_last_message_language",
+                action.use_last_message_language,
+                "the invite's language",
+            ),
+        ];
+        for (key, set, instead) in ignored {
+            if set {
+                out.push(ConfigError::new(
+                    join(&action_path, key),
+                    format!(
+                        "{key} has no effect on {name}: it goes to {instead}, as the invitation did; set it on trigger_survey_invitation"
+                    ),
+                ));
+            }
+        }
+    }
 }

@@ -15,6 +15,7 @@ mod raw;
 mod scope;
 mod then;
 mod when;
+mod yaml;
 
 #[cfg(test)]
 mod tests;
@@ -22,6 +23,7 @@ mod tests;
 pub use error::ConfigError;
 pub use model::*;
 pub use scope::CHANNEL_WHATSAPP;
+pub use yaml::{MAX_ALIAS_REPLAY, MAX_DEPTH, MAX_VALUES};
 
 use std::collections::BTreeSet;
 
@@ -41,6 +43,16 @@ pub struct Loaded {
     pub document: serde_json::Value,
 }
 
+/// A config that cannot be used: its errors, and the lint warnings of the part that could be
+/// read (SPEC §3.3: lints are shown together with errors).
+#[derive(Clone, Debug)]
+pub struct Rejected {
+    /// Every problem found, each with its path.
+    pub errors: Vec<ConfigError>,
+    /// Lint warnings of the objects that were read.
+    pub warnings: Vec<ConfigError>,
+}
+
 /// Loads a config from YAML text. `env` resolves `${NAME}`; `now` decides whether
 /// distributions named by rules have expired.
 ///
@@ -52,20 +64,31 @@ pub fn load_str(
     env: &dyn Fn(&str) -> Option<String>,
     now: OffsetDateTime,
 ) -> Result<Loaded, Vec<ConfigError>> {
-    let text = env::substitute(yaml, env)?;
-    if text.trim().is_empty() {
-        return finish(
-            raw::RawConfig::default(),
-            serde_json::json!({}),
-            now,
-            &Validation::File,
-        );
+    check_str(yaml, env, now).map_err(|r| r.errors)
+}
+
+/// [`load_str`], with the lint warnings of what could be read when the config has errors.
+///
+/// # Errors
+/// As [`load_str`]; an empty text (or one holding only comments) is an error too.
+pub fn check_str(
+    yaml: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    now: OffsetDateTime,
+) -> Result<Loaded, Rejected> {
+    let rejected = |errors| Rejected {
+        errors,
+        warnings: Vec::new(),
+    };
+    let text = env::substitute(yaml, env).map_err(rejected)?;
+    let document: serde_json::Value = yaml::from_str(&text).map_err(|e| rejected(vec![e]))?;
+    if document.is_null() {
+        return Err(rejected(vec![ConfigError::new(
+            "",
+            "the config is empty: it holds no accounts, surveys, distributions or rules",
+        )]));
     }
-    let de = serde_yaml_ng::Deserializer::from_str(&text);
-    let raw: raw::RawConfig =
-        serde_path_to_error::deserialize(de).map_err(|e| vec![shape_error(&e)])?;
-    let document =
-        serde_yaml_ng::from_str(&text).map_err(|e| vec![ConfigError::new("", e.to_string())])?;
+    let raw: raw::RawConfig = yaml::from_str(&text).map_err(|e| rejected(vec![e]))?;
     finish(raw, document, now, &Validation::File)
 }
 
@@ -76,8 +99,14 @@ pub fn load_str(
 /// The parser's message (with the line and column) when the text is not YAML, or a
 /// sentence when it is not a mapping.
 pub fn object_from_yaml(text: &str) -> Result<serde_json::Value, ConfigError> {
-    let value: serde_json::Value = serde_yaml_ng::from_str(text)
-        .map_err(|e| ConfigError::new("", format!("not valid YAML: {e}")))?;
+    let value: serde_json::Value = yaml::from_str(text).map_err(|e| {
+        let at = if e.path.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", e.path)
+        };
+        ConfigError::new("", format!("not valid YAML: {at}{}", e.message))
+    })?;
     if value.is_object() {
         Ok(value)
     } else {
@@ -87,7 +116,7 @@ pub fn object_from_yaml(text: &str) -> Result<serde_json::Value, ConfigError> {
 
 /// One object of the document written as the config file's YAML.
 pub fn object_to_yaml(object: &serde_json::Value) -> String {
-    serde_yaml_ng::to_string(object).unwrap_or_default()
+    yaml::to_string(object)
 }
 
 /// How the rules of a config are checked (see [`load_document`]).
@@ -120,7 +149,7 @@ pub fn load_document(
 ) -> Result<Loaded, Vec<ConfigError>> {
     let raw: raw::RawConfig =
         serde_path_to_error::deserialize(doc).map_err(|e| vec![shape_error(&e)])?;
-    finish(raw, doc.clone(), now, validation)
+    finish(raw, doc.clone(), now, validation).map_err(|r| r.errors)
 }
 
 fn finish(
@@ -128,13 +157,16 @@ fn finish(
     document: serde_json::Value,
     now: OffsetDateTime,
     validation: &Validation<'_>,
-) -> Result<Loaded, Vec<ConfigError>> {
+) -> Result<Loaded, Rejected> {
     let mut problems = Problems::default();
     let config = build::build(raw, now, validation, &mut problems);
-    if !problems.0.is_empty() {
-        return Err(problems.0);
-    }
     let warnings = lint::lint_config(&config);
+    if !problems.0.is_empty() {
+        return Err(Rejected {
+            errors: problems.0,
+            warnings,
+        });
+    }
     Ok(Loaded {
         config,
         warnings,
@@ -142,8 +174,8 @@ fn finish(
     })
 }
 
-/// A serde error as a config error. serde_yaml_ng prefixes its message with its own (shorter)
-/// path; drop that, since the path is reported separately.
+/// A serde error as a config error. A message that starts with its own (shorter) path
+/// loses it, since the path is reported separately.
 fn shape_error<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>) -> ConfigError {
     let path = serde_path(e.path());
     let message = e.inner().to_string();

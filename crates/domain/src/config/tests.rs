@@ -365,7 +365,7 @@ fn page_texts_are_checked_with_their_paths() {
     assert_error(
         &with_texts(r#"{ es: [ submit ] }"#),
         "surveys[0].page_texts.es",
-        "invalid type",
+        "expected mapping",
     );
 }
 

@@ -3,15 +3,16 @@
 
 use std::path::Path;
 
-use closeloop_domain::config::{self, ConfigError, Loaded};
+use closeloop_domain::config::{self, Loaded, Rejected};
 
 /// Why a config file could not be used.
 #[derive(Debug)]
 pub(crate) enum LoadError {
     /// The file could not be read.
     Io(String),
-    /// The file has errors (each with its path in the file).
-    Invalid(Vec<ConfigError>),
+    /// The file has errors (each with its path in the file), and the lint warnings of
+    /// what could be read.
+    Invalid(Rejected),
 }
 
 /// Reads and validates the config file at `path`, substituting `${VAR}` from the
@@ -25,7 +26,7 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, LoadError> {
 /// Validates config text (environment from the process).
 pub(crate) fn load_text(text: &str) -> Result<Loaded, LoadError> {
     let env = |name: &str| std::env::var(name).ok();
-    config::load_str(text, &env, time::OffsetDateTime::now_utc()).map_err(LoadError::Invalid)
+    config::check_str(text, &env, time::OffsetDateTime::now_utc()).map_err(LoadError::Invalid)
 }
 
 impl LoadError {
@@ -33,7 +34,8 @@ impl LoadError {
     pub(crate) fn lines(&self, file: &Path) -> Vec<String> {
         match self {
             LoadError::Io(message) => vec![message.clone()],
-            LoadError::Invalid(errors) => errors
+            LoadError::Invalid(rejected) => rejected
+                .errors
                 .iter()
                 .map(|e| format!("{}: error: {e}", file.display()))
                 .collect(),

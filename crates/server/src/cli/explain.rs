@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde_json::Value;
 
+use crate::cli::out;
+
 /// Fetches `GET /api/v1/cases/{id}/trace` and prints it.
 pub(crate) async fn run(
     case_id: &str,
@@ -37,7 +39,7 @@ pub(crate) async fn run(
         eprintln!("closeloop explain: {status}: {message}");
         return Ok(ExitCode::FAILURE);
     }
-    print!("{}", render(&body));
+    out::print(&render(&body)).context("cannot write the trace")?;
     Ok(ExitCode::SUCCESS)
 }
 

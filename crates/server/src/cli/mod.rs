@@ -5,6 +5,7 @@ mod config_file;
 mod demo;
 mod explain;
 mod import;
+mod out;
 mod serve;
 mod simulate;
 
@@ -221,7 +222,7 @@ async fn migrate(database: &str) -> anyhow::Result<ExitCode> {
     let store = closeloop_store::Store::open(database).await?;
     store.migrate().await?;
     store.close().await;
-    println!("migrations applied");
+    out::print("migrations applied\n")?;
     Ok(ExitCode::SUCCESS)
 }
 

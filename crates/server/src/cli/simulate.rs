@@ -15,6 +15,7 @@ use closeloop_domain::case::Case;
 use time::OffsetDateTime;
 
 use crate::cli::config_file::{self, LoadError};
+use crate::cli::out;
 use crate::usecase::simulate::simulate;
 
 /// Runs the simulation; exit 1 (with a message naming the file) on bad input.
@@ -53,11 +54,14 @@ pub(crate) fn run(config_path: &Path, case_path: &Path, before_path: Option<&Pat
             return ExitCode::FAILURE;
         }
     }
-    print!(
-        "{}",
-        simulate(&config, before.as_ref(), &after, OffsetDateTime::now_utc())
-    );
-    ExitCode::SUCCESS
+    let report = simulate(&config, before.as_ref(), &after, OffsetDateTime::now_utc());
+    match out::print(&report.to_string()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("closeloop simulate: cannot write the report: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Reads a case file; the error names the file and the failing field's path.

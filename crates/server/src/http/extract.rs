@@ -1,6 +1,8 @@
-//! Request-body parsing that answers bad input with our error shape and the path of the
-//! offending field, instead of axum's plain-text rejections.
+//! Request-body and query parsing that answers bad input with our error shape and the path
+//! of the offending field or parameter, instead of axum's plain-text rejections.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::usecase::error::{ApiError, Code};
@@ -34,6 +36,54 @@ pub(crate) fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Resul
         let inner = e.into_inner().to_string();
         ApiError::new(Code::InvalidField, inner).at(path)
     })
+}
+
+/// A query string parsed into `T` (whose struct denies unknown fields): a bad one answers
+/// 400 `invalid_query` naming the parameter.
+pub(crate) struct ApiQuery<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parse_query(parts.uri.query().unwrap_or_default()).map(ApiQuery)
+    }
+}
+
+/// Parses a query string into `T`, naming the parameter that is wrong.
+///
+/// # Errors
+/// 400 `invalid_query`, with `path` the parameter: an unknown one, or one whose value is
+/// not one `T` takes.
+pub(crate) fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    serde_urlencoded::from_str(query).map_err(|e| {
+        let message = e.to_string();
+        // serde names an unknown, missing or repeated field between backticks; a bad value
+        // is named by trying each parameter alone.
+        let named = message
+            .split('`')
+            .nth(1)
+            .filter(|_| message.contains(" field `"))
+            .map(str::to_owned);
+        let parameter = named.or_else(|| failing_parameter::<T>(query));
+        ApiError::new(
+            Code::InvalidQuery,
+            format!("invalid query parameter: {message}"),
+        )
+        .at(parameter.unwrap_or_default())
+    })
+}
+
+/// The first parameter of `query` that `T` refuses on its own.
+fn failing_parameter<T: DeserializeOwned>(query: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    pairs
+        .into_iter()
+        .find(|pair| {
+            serde_urlencoded::to_string([pair])
+                .is_ok_and(|alone| serde_urlencoded::from_str::<T>(&alone).is_err())
+        })
+        .map(|(name, _)| name)
 }
 
 /// Formats a serde path as `a.b[2].c`.

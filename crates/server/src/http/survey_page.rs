@@ -221,6 +221,7 @@ struct AnswersBody {
     request_body(content = Value, description = "`{\"answers\":{\"score\":5},\"submit\":true}`"),
     responses((status = 200, description = "Saved; the response status", body = Value),
               (status = 409, description = "Already completed", body = ErrorBody),
+              (status = 410, description = "The link has expired", body = ErrorBody),
               (status = 422, description = "An answer is invalid (names the question)", body = ErrorBody)))]
 pub(crate) async fn submit_json(
     State(state): State<AppState>,

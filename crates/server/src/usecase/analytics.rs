@@ -18,7 +18,7 @@ pub(crate) struct AnalyticsParams {
     pub(crate) survey: Option<String>,
     /// Only this distribution of the survey.
     pub(crate) distribution: Option<String>,
-    /// agent, case_type, region, queue, language or day (required).
+    /// agent, case_type, region, queue, language or day; without it, one row of totals.
     pub(crate) group_by: Option<String>,
     /// RFC 3339, inclusive.
     pub(crate) from: Option<String>,
@@ -28,9 +28,9 @@ pub(crate) struct AnalyticsParams {
 
 /// The rows of one query and their grouping.
 pub(crate) struct Report {
-    /// The grouping asked for.
-    pub(crate) group_by: GroupBy,
-    /// One row per key.
+    /// The grouping asked for; `None` for the totals.
+    pub(crate) group_by: Option<GroupBy>,
+    /// One row per key (one row, key `None`, for the totals).
     pub(crate) rows: Vec<AnalyticsRow>,
 }
 
@@ -65,7 +65,7 @@ pub(crate) async fn report(
             .at("distribution"));
         }
     }
-    let group_by = parse_group_by(params.group_by.as_deref())?;
+    let group_by = params.group_by.as_deref().map(parse_group_by).transpose()?;
     let from = params
         .from
         .as_deref()
@@ -93,15 +93,8 @@ pub(crate) async fn report(
     Ok(Report { group_by, rows })
 }
 
-fn parse_group_by(name: Option<&str>) -> Result<GroupBy, ApiError> {
+fn parse_group_by(name: &str) -> Result<GroupBy, ApiError> {
     let names = GroupBy::ALL.map(|g| g.as_str()).join(", ");
-    let name = name.ok_or_else(|| {
-        ApiError::new(
-            Code::InvalidQuery,
-            format!("group_by is required: one of {names}"),
-        )
-        .at("group_by")
-    })?;
     GroupBy::parse(name).ok_or_else(|| {
         ApiError::new(
             Code::InvalidQuery,

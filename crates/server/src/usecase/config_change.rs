@@ -11,7 +11,9 @@
 //! overwriting each other.
 
 use closeloop_domain::config::document::{self, Kind};
-use closeloop_domain::config::{load_document, ConfigError, Loaded, Validation};
+use closeloop_domain::config::{
+    load_document, ConfigError, Distribution, Loaded, Permission, Validation,
+};
 use closeloop_store::{AccountHealth, StoreTx};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -160,10 +162,7 @@ fn representation(
     match kind {
         Kind::Distributions => {
             if let Some(d) = snapshot.config.distribution(id) {
-                let stopped = health
-                    .iter()
-                    .find(|h| h.account == d.sender_account && !h.healthy);
-                let (derived, reason) = if let Some(h) = stopped {
+                let (derived, reason) = if let Some(h) = stopped(d, health) {
                     ("failed", h.reason.clone())
                 } else if d.is_expired(state.clock.now()) {
                     ("expired", None)
@@ -202,6 +201,29 @@ fn status_name(status: closeloop_domain::config::DistributionStatus) -> &'static
     }
 }
 
+/// A distribution's schedule, as a list filter names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Schedule {
+    /// Sent when a rule fires (the one schedule there is, SPEC §3.3).
+    TriggerBased,
+}
+
+/// What a list of config objects is narrowed to: the filters of an operator's pickers
+/// (SPEC §5). Each applies to the kind it names and is ignored by the others.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ListFilter {
+    /// Surveys on which the caller holds this permission (`edit_distribution`: the
+    /// surveys the caller may distribute).
+    pub(crate) permission: Option<Permission>,
+    /// Distributions of this survey.
+    pub(crate) survey: Option<String>,
+    /// Distributions on this schedule.
+    pub(crate) schedule: Option<Schedule>,
+    /// Distributions that can send (`true`: not failed, not expired), or that cannot.
+    pub(crate) usable: Option<bool>,
+}
+
 /// `GET /{kind}`: the objects the caller may see.
 ///
 /// # Errors
@@ -211,16 +233,54 @@ pub(crate) async fn list(
     caller: &Caller,
     kind: Kind,
 ) -> Result<Vec<Value>, ApiError> {
+    list_filtered(state, caller, kind, &ListFilter::default()).await
+}
+
+/// `GET /{kind}?…`: the objects the caller may see that pass `filter`.
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn list_filtered(
+    state: &Context,
+    caller: &Caller,
+    kind: Kind,
+    filter: &ListFilter,
+) -> Result<Vec<Value>, ApiError> {
     let snapshot = state.live.snapshot();
     let health = state.store.account_health().await?;
+    let config = &snapshot.config;
+    let passes = |id: &str| match kind {
+        Kind::Surveys => filter.permission.is_none_or(|p| {
+            config.survey(id).is_some_and(|s| match p {
+                Permission::ViewDistribution => caller.can_view(s),
+                Permission::EditDistribution => caller.can_edit(s),
+            })
+        }),
+        Kind::Distributions => config.distribution(id).is_some_and(|d| {
+            // Every distribution is trigger-based: the schedule filter keeps them all.
+            filter.survey.as_deref().is_none_or(|s| d.survey == s)
+                && filter.schedule.is_none_or(|s| s == Schedule::TriggerBased)
+                && filter.usable.is_none_or(|usable| {
+                    usable == (stopped(d, &health).is_none() && !d.is_expired(state.clock.now()))
+                })
+        }),
+        Kind::Rules | Kind::Accounts | Kind::Users => true,
+    };
     let items: Vec<Value> = document::items(&snapshot.document, kind)
         .iter()
         .filter(|item| {
-            document::id_of(item).is_some_and(|id| can_read(caller, &snapshot.config, kind, id))
+            document::id_of(item).is_some_and(|id| can_read(caller, config, kind, id) && passes(id))
         })
         .map(|item| representation(state, &snapshot, kind, item, &health))
         .collect();
     Ok(items)
+}
+
+/// The health of the distribution's account, when the provider stopped it.
+fn stopped<'h>(d: &Distribution, health: &'h [AccountHealth]) -> Option<&'h AccountHealth> {
+    health
+        .iter()
+        .find(|h| h.account == d.sender_account && !h.healthy)
 }
 
 /// `GET /{kind}/{id}`: the object and its `ETag`.

@@ -39,7 +39,7 @@ pub(crate) enum Code {
     AlreadyExists,
     /// The change would break another object of the config; `path` names it.
     BreaksConfig,
-    /// The survey link has expired.
+    /// The survey link has expired (410, like its page).
     LinkExpired,
     /// The survey is paused and accepts no answers.
     SurveyPaused,
@@ -91,9 +91,9 @@ impl Code {
             Code::NotFound => 404,
             Code::AlreadyExists
             | Code::BreaksConfig
-            | Code::LinkExpired
             | Code::SurveyPaused
             | Code::AlreadyCompleted => 409,
+            Code::LinkExpired => 410,
             Code::PreconditionFailed => 412,
             Code::InvalidConfig
             | Code::InvalidPhone

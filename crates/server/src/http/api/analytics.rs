@@ -10,17 +10,18 @@
 //! survey's first rating question over completed responses, `nps` is % promoters (9–10)
 //! − % detractors (0–6) over every response that answered the first NPS question.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use closeloop_store::AnalyticsRow;
+use closeloop_store::{AnalyticsRow, GroupBy};
 use serde_json::{json, Value};
 
+use crate::http::extract::ApiQuery;
 use crate::http::openapi::ErrorBody;
 use crate::http::AppState;
 use crate::usecase::analytics::{self, AnalyticsParams, Report};
-use crate::usecase::error::{ApiError, Code};
+use crate::usecase::error::ApiError;
 
 /// The columns of an item, in answer and CSV order (after `key`).
 const COLUMNS: [&str; 13] = [
@@ -43,7 +44,7 @@ const COLUMNS: [&str; 13] = [
 #[utoipa::path(get, path = "/analytics", tag = "analytics",
     params(("survey" = String, Query, description = "Survey id"),
            ("distribution" = Option<String>, Query, description = "Only this distribution"),
-           ("group_by" = Option<String>, Query, description = "agent, case_type, region, queue, language or day"),
+           ("group_by" = Option<String>, Query, description = "agent, case_type, region, queue, language or day; without it, one row of totals (key null)"),
            ("from" = Option<String>, Query, description = "RFC 3339, inclusive"),
            ("to" = Option<String>, Query, description = "RFC 3339, exclusive")),
     responses((status = 200, description = "Rows of counts, response rate, CSAT and NPS; CSV with Accept: text/csv", body = Value),
@@ -53,9 +54,8 @@ pub(crate) async fn get_analytics(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::usecase::access::Caller>,
     headers: HeaderMap,
-    query: Result<Query<AnalyticsParams>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(params): ApiQuery<AnalyticsParams>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let Report { group_by, rows } = analytics::report(&state, &caller, &params).await?;
     if wants_csv(&headers) {
         return Ok((
@@ -65,7 +65,8 @@ pub(crate) async fn get_analytics(
             .into_response());
     }
     let items: Vec<Value> = rows.iter().map(item).collect();
-    Ok(Json(json!({"group_by": group_by.as_str(), "items": items})).into_response())
+    let group_by = group_by.as_ref().map(GroupBy::as_str);
+    Ok(Json(json!({"group_by": group_by, "items": items})).into_response())
 }
 
 /// Whether the client asked for CSV (`Accept: text/csv`, possibly among others).

@@ -5,7 +5,7 @@
 //! operation of `usecase::distributions` in JSON.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Json};
@@ -14,11 +14,12 @@ use serde_json::{json, Value};
 
 use crate::http::api::resources::written_response;
 use crate::http::extract::parse_json;
+use crate::http::extract::ApiQuery;
 use crate::http::openapi::ErrorBody;
 use crate::http::AppState;
 use crate::usecase::access::Caller;
 use crate::usecase::distributions;
-use crate::usecase::error::{ApiError, Code};
+use crate::usecase::error::ApiError;
 
 /// Query of the preview.
 #[derive(Debug, Deserialize)]
@@ -43,9 +44,8 @@ pub(crate) async fn preview(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    query: Result<Query<PreviewQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<PreviewQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let preview = distributions::preview(
         &state,
         &caller,

@@ -1,12 +1,13 @@
 //! `GET /invites` and `GET /invites/{id}`: status, response status, language, recipient,
 //! sender account and send history of invites (shape of SPEC §5.1).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::{Extension, Json};
 use closeloop_store::InviteFilter;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::http::extract::ApiQuery;
 use crate::http::openapi::{ErrorBody, ObjectList};
 use crate::http::AppState;
 use crate::usecase::access::Caller;
@@ -36,9 +37,8 @@ pub(crate) struct ListQuery {
 pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let status = query
         .status
         .as_deref()

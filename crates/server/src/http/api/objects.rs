@@ -9,30 +9,95 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use closeloop_domain::config::document::Kind;
+use closeloop_domain::config::Permission;
+use serde::Deserialize;
 use serde_json::Value;
+use utoipa::IntoParams;
 
 use crate::http::api::resources::{self, written_response};
+use crate::http::extract::ApiQuery;
 use crate::http::openapi::{ErrorBody, ObjectList};
 use crate::http::AppState;
 use crate::usecase::access::Caller;
+use crate::usecase::config_change::{ListFilter, Schedule};
 use crate::usecase::error::ApiError;
+
+/// `GET /surveys` filters (SPEC §5: the survey picker).
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SurveyQuery {
+    /// Only surveys the caller holds this permission on: `view_distribution`, or
+    /// `edit_distribution` (the surveys the caller may distribute).
+    #[param(value_type = Option<String>)]
+    permission: Option<Permission>,
+}
+
+impl From<SurveyQuery> for ListFilter {
+    fn from(q: SurveyQuery) -> ListFilter {
+        ListFilter {
+            permission: q.permission,
+            ..ListFilter::default()
+        }
+    }
+}
+
+/// `GET /distributions` filters (SPEC §5: the distribution picker).
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DistributionQuery {
+    /// Only this survey's distributions.
+    survey: Option<String>,
+    /// Only distributions on this schedule: `trigger_based`.
+    #[param(value_type = Option<String>)]
+    schedule: Option<Schedule>,
+    /// `true`: only distributions that can send (not failed, not expired); `false`: only
+    /// those that cannot.
+    usable: Option<bool>,
+}
+
+impl From<DistributionQuery> for ListFilter {
+    fn from(q: DistributionQuery) -> ListFilter {
+        ListFilter {
+            survey: q.survey,
+            schedule: q.schedule,
+            usable: q.usable,
+            ..ListFilter::default()
+        }
+    }
+}
+
+/// The lists of rules, accounts and users take no filter: any query parameter is refused.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct NoQuery {}
+
+impl From<NoQuery> for ListFilter {
+    fn from(_: NoQuery) -> ListFilter {
+        ListFilter::default()
+    }
+}
 
 /// Handlers for one kind of config object; `$tag` groups them in the OpenAPI document.
 macro_rules! object_handlers {
-    ($kind:expr, $tag:tt, $many:tt, $one:tt,
+    ($kind:expr, $tag:tt, $many:tt, $one:tt, $query:ty,
      $list:ident, $create:ident, $get:ident, $put:ident, $patch:ident, $delete:ident) => {
         #[doc = concat!("`GET /api/v1", $many, "`: the ones the caller may see.")]
         ///
         /// # Errors
         /// On database failure.
-        #[utoipa::path(get, path = $many, tag = $tag,
+        #[utoipa::path(get, path = $many, tag = $tag, params($query),
             responses((status = 200, description = "The objects the caller may see, in the config file's form, without secrets", body = ObjectList),
+                      (status = 400, description = "An unknown or invalid query parameter (named)", body = ErrorBody),
                       (status = 401, description = "No valid token", body = ErrorBody)))]
         pub(crate) async fn $list(
             State(state): State<AppState>,
             Extension(caller): Extension<Caller>,
+            ApiQuery(query): ApiQuery<$query>,
         ) -> Result<Json<Value>, ApiError> {
-            resources::list(&state, &caller, $kind).await
+            resources::list(&state, &caller, $kind, &query.into()).await
         }
 
         #[doc = concat!("`POST /api/v1", $many, "`: creates one (config file form); a new user's first API token is in the answer, shown only this once.")]
@@ -149,6 +214,7 @@ object_handlers!(
     "surveys",
     "/surveys",
     "/surveys/{id}",
+    SurveyQuery,
     list_surveys,
     create_survey,
     get_survey,
@@ -161,6 +227,7 @@ object_handlers!(
     "distributions",
     "/distributions",
     "/distributions/{id}",
+    DistributionQuery,
     list_distributions,
     create_distribution,
     get_distribution,
@@ -173,6 +240,7 @@ object_handlers!(
     "rules",
     "/rules",
     "/rules/{id}",
+    NoQuery,
     list_rules,
     create_rule,
     get_rule,
@@ -185,6 +253,7 @@ object_handlers!(
     "accounts",
     "/accounts",
     "/accounts/{id}",
+    NoQuery,
     list_accounts,
     create_account,
     get_account,
@@ -197,6 +266,7 @@ object_handlers!(
     "users",
     "/users",
     "/users/{id}",
+    NoQuery,
     list_users,
     create_user,
     get_user,

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::http::AppState;
 use crate::usecase::access::Caller;
-use crate::usecase::config_change::{self, Written};
+use crate::usecase::config_change::{self, ListFilter, Written};
 use crate::usecase::error::{ApiError, Code};
 
 fn etag_header(etag: &str) -> HeaderValue {
@@ -47,13 +47,14 @@ pub(crate) fn written_response(status: StatusCode, written: Written) -> Response
     (status, [(ETAG, etag_header(&written.etag))], Json(body)).into_response()
 }
 
-/// `GET /{kind}`.
+/// `GET /{kind}?…`.
 pub(crate) async fn list(
     state: &AppState,
     caller: &Caller,
     kind: Kind,
+    filter: &ListFilter,
 ) -> Result<Json<Value>, ApiError> {
-    let items = config_change::list(state, caller, kind).await?;
+    let items = config_change::list_filtered(state, caller, kind, filter).await?;
     Ok(Json(json!({"items": items, "next_cursor": null})))
 }
 
