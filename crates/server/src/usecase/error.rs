@@ -65,6 +65,9 @@ pub(crate) enum Code {
     UnknownAccount,
     /// The distribution has no message of that kind.
     NoSuchMessage,
+    /// A request body in a media type the operation does not take (the OpenAPI document
+    /// lists the ones each takes).
+    UnsupportedMediaType,
     /// An internal error; it has been logged.
     Internal,
     /// A dependency is not available now; retry.
@@ -101,6 +104,7 @@ impl Code {
             | Code::Suppressed
             | Code::UnknownAccount
             | Code::NoSuchMessage => 422,
+            Code::UnsupportedMediaType => 415,
             Code::Internal => 500,
             Code::Unavailable => 503,
         }
