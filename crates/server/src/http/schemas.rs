@@ -361,8 +361,8 @@ pub(crate) struct Suppression {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewSuppression {
-    /// E.164, e.g. `+34600111222`.
-    #[schema(pattern = r"^\+[1-9][0-9]{7,14}$")]
+    /// A number, e.g. `+34 600 111 222`: spaces and punctuation are dropped and the rest
+    /// must be a valid E.164 number (422 `invalid_phone` otherwise).
     pub(crate) phone: String,
     pub(crate) reason: Option<String>,
     /// A configured account id (the suppression is then per account).

@@ -33,10 +33,12 @@ def ndjson(ctx, value):
 
 
 @schemathesis.hook
-def map_case(context, case):
+def before_call(context, case, kwargs):
+    # Here rather than when a case is generated: the stateful phase fills ids from earlier
+    # answers after generation.
     operation = context.operation
     if operation is None:
-        return case
+        return
     path_id = (case.path_parameters or {}).get("id")
     if (
         operation.method.upper() == "PUT"
@@ -45,10 +47,9 @@ def map_case(context, case):
         and isinstance(case.body.get("id"), str)
         and isinstance(path_id, str)
     ):
-        # Path parameters are held percent-encoded, as they go on the wire.
+        # Path parameters are held as they go on the wire; the service reads them decoded.
         case.body["id"] = unquote(path_id)
     headers = case.headers or {}
     for name in list(headers):
         if name.lower() == "idempotency-key" and VALID_KEY.match(str(headers[name])):
             headers[name] = uuid.uuid4().hex
-    return case

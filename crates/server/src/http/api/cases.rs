@@ -31,7 +31,8 @@ pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency-key";
     request_body(content = CaseBody, description = "The full case state (SPEC §5.1)"),
     responses((status = 202, description = "Changed: `{event_id, kind, changed}`", body = CaseWritten),
               (status = 200, description = "Unchanged: `{changed: []}`", body = CaseWritten),
-              (status = 400, description = "Malformed, with the field path; or the body's id is not the path's", body = ErrorBody)))]
+              (status = 400, description = "Malformed, with the field path; or the body's id is not the path's", body = ErrorBody),
+              (status = 503, description = "The service is shutting down; retry", body = ErrorBody)))]
 pub(crate) async fn put_case(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -57,7 +58,8 @@ pub(crate) async fn put_case(
     responses((status = 202, description = "Changed", body = CaseWritten),
               (status = 200, description = "Unchanged", body = CaseWritten),
               (status = 400, description = "Malformed, with the field path", body = ErrorBody),
-              (status = 404, description = "No such case", body = ErrorBody)))]
+              (status = 404, description = "No such case", body = ErrorBody),
+              (status = 503, description = "The service is shutting down; retry", body = ErrorBody)))]
 pub(crate) async fn patch_case(
     State(state): State<AppState>,
     Path(id): Path<String>,
