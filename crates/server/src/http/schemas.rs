@@ -3,8 +3,8 @@
 //!
 //! These types are never built: each mirrors one `json!` answer or one body that is parsed
 //! by hand (the config objects are judged by the domain's config builder, which reports
-//! every problem with its path, not by serde). `the_served_document_describes_each_answer`
-//! in `tests/schemathesis.rs` checks each against the service's real answers.
+//! every problem with its path, not by serde). `schemathesis_finds_no_failure_in_the_served_document`
+//! (`tests/schemathesis.rs`) checks each against the service's real answers.
 #![allow(
     dead_code,
     reason = "document-only types: described, never constructed"
