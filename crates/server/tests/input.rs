@@ -301,6 +301,69 @@ async fn an_empty_batch_is_400_and_an_undocumented_media_type_is_415() {
 }
 
 #[tokio::test]
+async fn a_nul_character_is_refused_not_a_500_on_either_backend() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let body = r#"{"status": "New", "custom": {"note": "a\u0000b"}}"#;
+    let (status, answer) = put_raw(&app, "C-40", body).await;
+    assert_eq!(
+        (status, &answer["error"]["path"]),
+        (400, &json!("custom.note")),
+        "{answer}"
+    );
+    let line = r#"{"id": "C-41", "status": "New", "tags": ["x\u0000"]}"#;
+    let (status, answer) = send(&app, Method::POST, &app.api("/cases:batch"), None, line).await;
+    assert_eq!((status, &answer["rejected"]), (202, &json!(1)), "{answer}");
+    assert_eq!(answer["results"][0]["error"]["path"], "tags[0]", "{answer}");
+    let (status, answer) = send(
+        &app,
+        Method::POST,
+        &app.api("/suppressions"),
+        None,
+        r#"{"phone": "+34600111222", "reason": "\u0000"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, &answer["error"]["path"]),
+        (400, &json!("reason")),
+        "{answer}"
+    );
+    let (status, answer) = send(
+        &app,
+        Method::PATCH,
+        &app.api("/surveys/csat"),
+        None,
+        r#"{"name": "\u0000"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, &answer["error"]["path"]),
+        (400, &json!("name")),
+        "{answer}"
+    );
+    let (status, answer) = app.get_json("/invites?cursor=a%00b").await;
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (400, &json!("invalid_query")),
+        "{answer}"
+    );
+    for path in ["/cases/a%00b", "/cases/a%00b/trace", "/invites/a%00b"] {
+        let (status, answer) = app.get_json(path).await;
+        assert_eq!(status, 404, "{path}: {answer}");
+    }
+    let page = app
+        .http
+        .get(format!("{}/s/a%00b", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    let (status, _) = app.get_json("/readyz").await;
+    assert_ne!(status, 500);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn unknown_paths_and_ids_answer_404_in_the_error_shape() {
     let app = spawn_app().await;
     let (status, body) = app.get_json("/nope").await;

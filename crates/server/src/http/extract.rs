@@ -1,6 +1,9 @@
 //! Request-body parsing that answers bad input with our error shape and the path of the
 //! offending field, instead of axum's plain-text rejections.
 
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use crate::usecase::error::{ApiError, Code};
@@ -17,6 +20,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
             format!("the body is not valid JSON: {e}"),
         )
     })?;
+    crate::usecase::error::refuse_nul(&value)?;
     from_value(value)
 }
 
@@ -56,4 +60,22 @@ fn json_path(path: &serde_path_to_error::Path) -> String {
         out.clear();
     }
     out
+}
+
+/// Refuses a path or query holding an encoded NUL (`%00`) before a handler reads it: no
+/// object can have such an id (404), and a query value with one is 400. PostgreSQL stores
+/// no NUL, so a lookup with one would fail there as a 500.
+pub(crate) async fn refuse_nul_in_uri(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    if uri.path().contains("%00") {
+        return ApiError::not_found("object", uri.path()).into_response();
+    }
+    if uri.query().is_some_and(|q| q.contains("%00")) {
+        return ApiError::new(
+            Code::InvalidQuery,
+            "a query value holds a NUL character (%00)",
+        )
+        .into_response();
+    }
+    next.run(request).await
 }

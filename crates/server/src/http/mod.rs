@@ -155,18 +155,19 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
+        .route_layer(axum::middleware::from_fn(extract::refuse_nul_in_uri))
 }
 
 /// The HTTP router of the service (tests and the binary build the same one) and its
 /// OpenAPI document, both from the same route registrations.
 pub(crate) fn router_and_openapi(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
-    let api =
-        api_routes()
-            .fallback(error::not_found)
-            .route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                auth::require_token,
-            ));
+    let api = api_routes()
+        .fallback(error::not_found)
+        .route_layer(axum::middleware::from_fn(extract::refuse_nul_in_uri))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
     let (router, mut openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api/v1", api)
         .merge(public_routes())

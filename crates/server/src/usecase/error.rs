@@ -212,6 +212,44 @@ impl ApiError {
     }
 }
 
+/// Refuses a JSON value holding a NUL character (`\u0000`) in any string or key, naming
+/// where: PostgreSQL stores no NUL in text or jsonb, so it would fail as a 500 there.
+///
+/// # Errors
+/// 400 `invalid_field` with the path of the first one.
+pub(crate) fn refuse_nul(value: &serde_json::Value) -> Result<(), ApiError> {
+    fn walk(value: &serde_json::Value, path: &str) -> Option<String> {
+        match value {
+            serde_json::Value::String(s) if s.contains('\0') => Some(path.to_string()),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| walk(item, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+                let here = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                if key.contains('\0') {
+                    Some(here)
+                } else {
+                    walk(item, &here)
+                }
+            }),
+            _ => None,
+        }
+    }
+    match walk(value, "") {
+        Some(path) => Err(ApiError::new(
+            Code::InvalidField,
+            "a text holds a NUL character (\\u0000), which is not stored",
+        )
+        .at(path)),
+        None => Ok(()),
+    }
+}
+
 impl From<closeloop_store::StoreError> for ApiError {
     fn from(e: closeloop_store::StoreError) -> ApiError {
         ApiError::internal(e)
