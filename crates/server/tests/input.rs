@@ -46,6 +46,11 @@ async fn malformed_and_mistyped_bodies_are_rejected_with_the_field_path() {
             Some("id"),
         ),
         ("{\"status\": \"\"}", "invalid_field", Some("status")),
+        (
+            "{\"status\": \"Open\", \"profile\": [null, \"Ana\"]}",
+            "invalid_field",
+            Some("profile"),
+        ),
     ];
     for (body, code, path) in cases {
         let (status, answer) = put_raw(&app, "C-1", body).await;
@@ -170,6 +175,191 @@ async fn a_batch_accepts_good_lines_and_names_the_bad_ones() {
     assert_eq!(lines, vec![2, 3]);
     app.invite_reaches("C-10", "opened").await;
     app.invite_reaches("C-11", "opened").await;
+    app.stop().await;
+}
+
+async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    url: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> (u16, Value) {
+    let mut request = app.http.request(method, url).body(body.to_string());
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn an_empty_batch_is_400_and_an_undocumented_media_type_is_415() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let batch = app.api("/cases:batch");
+    for empty in ["", "\n", "  \n\r\n\t\n"] {
+        let (status, body) = send(
+            &app,
+            Method::POST,
+            &batch,
+            Some("application/x-ndjson"),
+            empty,
+        )
+        .await;
+        assert_eq!(
+            (status, &body["error"]["code"]),
+            (400, &json!("invalid_body")),
+            "{empty:?}: {body}"
+        );
+    }
+    let line = json!({"id": "C-30", "status": "New"}).to_string();
+    for (content_type, path) in [
+        (Some("text/plain"), &batch),
+        (Some("application/json"), &batch),
+        (
+            Some("application/x-www-form-urlencoded"),
+            &app.api("/cases/C-30"),
+        ),
+        (Some("text/plain; charset=utf-8"), &app.api("/cases/C-30")),
+        (Some("application/x-ndjson"), &app.api("/cases/C-30")),
+    ] {
+        let method = if path == &batch {
+            Method::POST
+        } else {
+            Method::PUT
+        };
+        let (status, body) = send(&app, method, path, content_type, &line).await;
+        assert_eq!(status, 415, "{content_type:?} to {path}: {body}");
+        assert_eq!(body["error"]["code"], "unsupported_media_type", "{body}");
+        assert_eq!(body["error"]["path"], "Content-Type", "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("application/")),
+            "{body}"
+        );
+    }
+    let (status, body) = app.get_json("/cases/C-30").await;
+    assert_eq!(status, 404, "a refused body stores nothing: {body}");
+
+    let (status, body) = send(
+        &app,
+        Method::POST,
+        &batch,
+        Some("application/x-ndjson"),
+        &format!("\n{line}\n\n"),
+    )
+    .await;
+    assert_eq!((status, &body["accepted"]), (202, &json!(1)), "{body}");
+    let (status, body) = send(
+        &app,
+        Method::PUT,
+        &app.api("/cases/C-31"),
+        Some("application/json; charset=utf-8"),
+        &line.replace("C-30", "C-31"),
+    )
+    .await;
+    assert_eq!(status, 202, "JSON with a charset: {body}");
+    let (status, body) = send(
+        &app,
+        Method::PUT,
+        &app.api("/cases/C-32"),
+        None,
+        &line.replace("C-30", "C-32"),
+    )
+    .await;
+    assert_eq!(
+        status, 202,
+        "no Content-Type is read as the operation's own: {body}"
+    );
+    let patch = json!({"priority": "high"}).to_string();
+    let (status, body) = send(
+        &app,
+        Method::PATCH,
+        &app.api("/cases/C-32"),
+        Some("application/merge-patch+json"),
+        &patch,
+    )
+    .await;
+    assert_eq!(status, 202, "a merge patch in its own media type: {body}");
+    let (status, body) = send(
+        &app,
+        Method::POST,
+        &format!("{}/s/no-such-token/answers", app.url),
+        Some("text/plain"),
+        "{}",
+    )
+    .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (415, &json!("unsupported_media_type")),
+        "{body}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_nul_character_is_refused_not_a_500_on_either_backend() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let body = r#"{"status": "New", "custom": {"note": "a\u0000b"}}"#;
+    let (status, answer) = put_raw(&app, "C-40", body).await;
+    assert_eq!(
+        (status, &answer["error"]["path"]),
+        (400, &json!("custom.note")),
+        "{answer}"
+    );
+    let line = r#"{"id": "C-41", "status": "New", "tags": ["x\u0000"]}"#;
+    let (status, answer) = send(&app, Method::POST, &app.api("/cases:batch"), None, line).await;
+    assert_eq!((status, &answer["rejected"]), (202, &json!(1)), "{answer}");
+    assert_eq!(answer["results"][0]["error"]["path"], "tags[0]", "{answer}");
+    let (status, answer) = send(
+        &app,
+        Method::POST,
+        &app.api("/suppressions"),
+        None,
+        r#"{"phone": "+34600111222", "reason": "\u0000"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, &answer["error"]["path"]),
+        (400, &json!("reason")),
+        "{answer}"
+    );
+    let (status, answer) = send(
+        &app,
+        Method::PATCH,
+        &app.api("/surveys/csat"),
+        None,
+        r#"{"name": "\u0000"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, &answer["error"]["path"]),
+        (400, &json!("name")),
+        "{answer}"
+    );
+    let (status, answer) = app.get_json("/invites?cursor=a%00b").await;
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (400, &json!("invalid_query")),
+        "{answer}"
+    );
+    for path in ["/cases/a%00b", "/cases/a%00b/trace", "/invites/a%00b"] {
+        let (status, answer) = app.get_json(path).await;
+        assert_eq!(status, 404, "{path}: {answer}");
+    }
+    let page = app
+        .http
+        .get(format!("{}/s/a%00b", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    let (status, _) = app.get_json("/readyz").await;
+    assert_ne!(status, 500);
     app.stop().await;
 }
 

@@ -187,3 +187,89 @@ async fn every_error_code_answered_is_listed_in_the_document() {
     }
     app.stop().await;
 }
+
+/// Why a config object's merge patch is any object: `null` removes a field at any depth,
+/// and what counts is the object the patch makes, which the config builder judges.
+const MERGE_PATCH: &str = "a merge patch of a config object: any JSON object";
+
+/// Bodies the document deliberately leaves as a bare object, each with its reason, as
+/// `METHOD path status` (`request` for the request body).
+const UNTYPED: &[(&str, &str)] = &[
+    ("PATCH /api/v1/surveys/{id} request", MERGE_PATCH),
+    ("PATCH /api/v1/distributions/{id} request", MERGE_PATCH),
+    ("PATCH /api/v1/rules/{id} request", MERGE_PATCH),
+    ("PATCH /api/v1/accounts/{id} request", MERGE_PATCH),
+    ("PATCH /api/v1/users/{id} request", MERGE_PATCH),
+    (
+        "GET /api/v1/openapi.json 200",
+        "this document: its schema is OpenAPI's own",
+    ),
+];
+
+/// Whether a schema says nothing of its value: missing, `{}`, an object without any
+/// property, or an array of those.
+fn untyped(schema: Option<&Value>) -> bool {
+    let Some(schema) = schema else {
+        return true;
+    };
+    let Some(map) = schema.as_object() else {
+        return false;
+    };
+    let kind = map.get("type").and_then(Value::as_str);
+    map.is_empty()
+        || (kind == Some("object")
+            && !map.contains_key("properties")
+            && !map.contains_key("additionalProperties"))
+        || (kind == Some("array") && untyped(map.get("items")))
+}
+
+#[tokio::test]
+async fn no_request_or_response_schema_is_left_untyped() {
+    let app = spawn_app().await;
+    let (status, document) = app.get_json("/openapi.json").await;
+    assert_eq!(status, 200);
+    let mut bodies = 0;
+    let mut found = Vec::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let name = format!("{} {path}", method.to_uppercase());
+            let mut contents = Vec::new();
+            if let Some(content) = operation["requestBody"]["content"].as_object() {
+                contents.push((format!("{name} request"), content));
+            } else if operation.get("requestBody").is_some() {
+                found.push(format!("{name} request: no content"));
+            }
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                if let Some(content) = response["content"].as_object() {
+                    contents.push((format!("{name} {status}"), content));
+                } else if status != "204" {
+                    found.push(format!("{name} {status}: no content"));
+                }
+            }
+            for (what, content) in contents {
+                for (media, body) in content {
+                    bodies += 1;
+                    if untyped(body.get("schema")) && !UNTYPED.iter().any(|(w, _)| *w == what) {
+                        found.push(format!("{what} ({media}): {}", body["schema"]));
+                    }
+                }
+            }
+        }
+    }
+    assert!(bodies > 150, "only {bodies} bodies described");
+    assert!(
+        found.is_empty(),
+        "{} of {bodies} bodies have no schema:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+    for (what, _) in UNTYPED {
+        let (method, rest) = what.split_once(' ').unwrap();
+        let (path, _) = rest.rsplit_once(' ').unwrap();
+        assert!(
+            document["paths"][path][method.to_lowercase()].is_object(),
+            "{what} is listed as untyped but is not in the document"
+        );
+    }
+    app.stop().await;
+}

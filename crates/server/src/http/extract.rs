@@ -2,7 +2,10 @@
 //! of the offending field or parameter, instead of axum's plain-text rejections.
 
 use axum::extract::FromRequestParts;
+use axum::extract::Request;
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use crate::usecase::error::{ApiError, Code};
@@ -19,6 +22,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
             format!("the body is not valid JSON: {e}"),
         )
     })?;
+    crate::usecase::error::refuse_nul(&value)?;
     from_value(value)
 }
 
@@ -106,4 +110,22 @@ fn json_path(path: &serde_path_to_error::Path) -> String {
         out.clear();
     }
     out
+}
+
+/// Refuses a path or query holding an encoded NUL (`%00`) before a handler reads it: no
+/// object can have such an id (404), and a query value with one is 400. PostgreSQL stores
+/// no NUL, so a lookup with one would fail there as a 500.
+pub(crate) async fn refuse_nul_in_uri(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    if uri.path().contains("%00") {
+        return ApiError::not_found("object", uri.path()).into_response();
+    }
+    if uri.query().is_some_and(|q| q.contains("%00")) {
+        return ApiError::new(
+            Code::InvalidQuery,
+            "a query value holds a NUL character (%00)",
+        )
+        .into_response();
+    }
+    next.run(request).await
 }

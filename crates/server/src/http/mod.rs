@@ -9,8 +9,10 @@ pub(crate) mod console;
 pub(crate) mod error;
 pub(crate) mod extract;
 pub(crate) mod html;
+pub(crate) mod media;
 pub(crate) mod openapi;
 pub(crate) mod ops;
+pub(crate) mod schemas;
 pub(crate) mod survey_page;
 pub(crate) mod webhook;
 
@@ -53,15 +55,32 @@ impl Deref for Services {
 /// Shared handle to the handlers' services.
 pub(crate) type AppState = Arc<Services>;
 
-/// The `/api/v1` routes, each registered with its OpenAPI description.
+/// The `/api/v1` routes, each registered with its OpenAPI description; bodies are JSON but
+/// for the NDJSON batch.
 fn api_routes() -> OpenApiRouter<AppState> {
+    use api::cases;
+    let ndjson = OpenApiRouter::new()
+        .routes(routes!(cases::batch))
+        .route_layer(axum::middleware::from_fn_with_state(
+            media::Accepts::Ndjson,
+            media::require,
+        ));
+    json_api_routes()
+        .route_layer(axum::middleware::from_fn_with_state(
+            media::Accepts::Json,
+            media::require,
+        ))
+        .merge(ndjson)
+}
+
+/// The `/api/v1` routes whose bodies are JSON.
+fn json_api_routes() -> OpenApiRouter<AppState> {
     use api::{
         accounts, analytics, cases, distributions, invites, messages, objects, sandbox,
         suppressions, trace, users,
     };
     OpenApiRouter::new()
         .routes(routes!(cases::get_case, cases::put_case, cases::patch_case))
-        .routes(routes!(cases::batch))
         .routes(routes!(trace::get_trace))
         .routes(routes!(messages::create))
         .routes(routes!(invites::list))
@@ -119,10 +138,16 @@ fn api_routes() -> OpenApiRouter<AppState> {
 
 /// The routes outside `/api/v1`: Meta's webhook, the survey pages, health and metrics.
 fn public_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    let json = OpenApiRouter::new()
         .routes(routes!(webhook::verify, webhook::receive))
-        .routes(routes!(survey_page::show, survey_page::submit_form))
         .routes(routes!(survey_page::submit_json))
+        .route_layer(axum::middleware::from_fn_with_state(
+            media::Accepts::Json,
+            media::require,
+        ));
+    OpenApiRouter::new()
+        .merge(json)
+        .routes(routes!(survey_page::show, survey_page::submit_form))
         .routes(routes!(
             survey_page::unsubscribe_confirm,
             survey_page::unsubscribe
@@ -130,22 +155,24 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
+        .route_layer(axum::middleware::from_fn(extract::refuse_nul_in_uri))
 }
 
 /// The HTTP router of the service (tests and the binary build the same one) and its
 /// OpenAPI document, both from the same route registrations.
 pub(crate) fn router_and_openapi(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
-    let api =
-        api_routes()
-            .fallback(error::not_found)
-            .route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                auth::require_token,
-            ));
-    let (router, openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+    let api = api_routes()
+        .fallback(error::not_found)
+        .route_layer(axum::middleware::from_fn(extract::refuse_nul_in_uri))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
+    let (router, mut openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api/v1", api)
         .merge(public_routes())
         .split_for_parts();
+    openapi::add_shared_answers(&mut openapi);
     if let Ok(document) = serde_json::to_value(&openapi) {
         let _ = state.openapi.set(document);
     }

@@ -6,18 +6,20 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
+use crate::http::schemas::Health;
 use crate::http::AppState;
 
 /// `GET /healthz`: the process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, description = "The process is up")))]
+    responses((status = 200, description = "The process is up", body = Health)))]
 pub(crate) async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
 /// `GET /readyz`: the database answers.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, description = "The database answers"), (status = 503, description = "It does not")))]
+    responses((status = 200, description = "The database answers", body = Health),
+              (status = 503, description = "It does not", body = Health)))]
 pub(crate) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if state.store.ping().await {
         (StatusCode::OK, Json(json!({"status": "ready"})))

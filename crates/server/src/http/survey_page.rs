@@ -23,6 +23,7 @@ use serde_json::{json, Map, Value};
 use crate::http::extract::parse_json;
 use crate::http::html::page;
 use crate::http::openapi::ErrorBody;
+use crate::http::schemas::{AnswersRequest, AnswersSaved};
 use crate::http::AppState;
 use crate::usecase::answers::{self, Closed, Open, Refused, SaveError};
 use crate::usecase::error::{ApiError, Code};
@@ -140,8 +141,11 @@ impl Closed {
 /// the response to `survey_opened`.
 #[utoipa::path(get, path = "/s/{token}", tag = "survey page",
     params(("token" = String, Path, description = "Survey link token")),
-    responses((status = 200, description = "The survey page (HTML)", content_type = "text/html", body = String),
-              (status = 404, description = "Unknown link"), (status = 410, description = "Expired link")))]
+    responses((status = 200, description = "The survey page (HTML), or the thank-you page once submitted", content_type = "text/html", body = String),
+              (status = 404, description = "Unknown link", content_type = "text/html", body = String),
+              (status = 410, description = "Expired link", content_type = "text/html", body = String),
+              (status = 423, description = "The survey is paused", content_type = "text/html", body = String),
+              (status = 503, description = "Cannot be answered right now", content_type = "text/html", body = String)))]
 pub(crate) async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     let open = match answers::open(&state, &token).await {
         Ok(open) => open,
@@ -156,8 +160,14 @@ pub(crate) async fn show(State(state): State<AppState>, Path(token): Path<String
 /// `POST /s/{token}` (HTML form): saves answers; `_action=submit` submits.
 #[utoipa::path(post, path = "/s/{token}", tag = "survey page",
     params(("token" = String, Path, description = "Survey link token")),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "The form's answers"),
-    responses((status = 200, description = "The page again, or the thank-you page", content_type = "text/html", body = String)))]
+    request_body(content = std::collections::BTreeMap<String, String>, content_type = "application/x-www-form-urlencoded", description = "The form's answers: question id → answer, and `_action=submit` to submit"),
+    responses((status = 200, description = "The page again, or the thank-you page", content_type = "text/html", body = String),
+              (status = 400, description = "Not a form body", content_type = "text/html", body = String),
+              (status = 422, description = "An answer is invalid: the page again with the errors", content_type = "text/html", body = String),
+              (status = 404, description = "Unknown link", content_type = "text/html", body = String),
+              (status = 410, description = "Expired link", content_type = "text/html", body = String),
+              (status = 423, description = "The survey is paused", content_type = "text/html", body = String),
+              (status = 503, description = "Cannot be answered right now", content_type = "text/html", body = String)))]
 pub(crate) async fn submit_form(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -218,11 +228,14 @@ struct AnswersBody {
 /// `POST /s/{token}/answers` `{"answers":{"score":5},"submit":true}`.
 #[utoipa::path(post, path = "/s/{token}/answers", tag = "survey page",
     params(("token" = String, Path, description = "Survey link token")),
-    request_body(content = Value, description = "`{\"answers\":{\"score\":5},\"submit\":true}`"),
-    responses((status = 200, description = "Saved; the response status", body = Value),
-              (status = 409, description = "Already completed", body = ErrorBody),
-              (status = 410, description = "The link has expired", body = ErrorBody),
-              (status = 422, description = "An answer is invalid (names the question)", body = ErrorBody)))]
+    request_body(content = AnswersRequest, description = "`{\"answers\":{\"score\":5},\"submit\":true}`"),
+    responses((status = 200, description = "Saved; the response status", body = AnswersSaved),
+              (status = 404, description = "Unknown link", body = ErrorBody),
+              (status = 409, description = "Already completed, or the survey is paused", body = ErrorBody),
+              (status = 410, description = "Expired link", body = ErrorBody),
+              (status = 422, description = "An answer is invalid (names the question)", body = ErrorBody),
+              (status = 500, description = "Not saved; retry", body = ErrorBody),
+              (status = 503, description = "Cannot be answered right now", body = ErrorBody)))]
 pub(crate) async fn submit_json(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -260,7 +273,9 @@ pub(crate) async fn submit_json(
 /// `GET /s/{token}/unsubscribe`: asks for confirmation (a link preview must not opt out).
 #[utoipa::path(get, path = "/s/{token}/unsubscribe", tag = "survey page",
     params(("token" = String, Path, description = "Survey link token")),
-    responses((status = 200, description = "Asks to confirm", content_type = "text/html", body = String)))]
+    responses((status = 200, description = "Asks to confirm", content_type = "text/html", body = String),
+              (status = 404, description = "Unknown link", content_type = "text/html", body = String),
+              (status = 503, description = "Cannot be read right now", content_type = "text/html", body = String)))]
 pub(crate) async fn unsubscribe_confirm(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -287,7 +302,9 @@ pub(crate) async fn unsubscribe_confirm(
 /// `POST /s/{token}/unsubscribe`: suppresses the number and unsubscribes its open invites.
 #[utoipa::path(post, path = "/s/{token}/unsubscribe", tag = "survey page",
     params(("token" = String, Path, description = "Survey link token")),
-    responses((status = 200, description = "Unsubscribed: the number is suppressed", content_type = "text/html", body = String)))]
+    responses((status = 200, description = "Unsubscribed: the number is suppressed", content_type = "text/html", body = String),
+              (status = 404, description = "Unknown link", content_type = "text/html", body = String),
+              (status = 503, description = "Not stored; retry", content_type = "text/html", body = String)))]
 pub(crate) async fn unsubscribe(
     State(state): State<AppState>,
     Path(token): Path<String>,

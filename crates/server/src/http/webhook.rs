@@ -18,6 +18,7 @@ use closeloop_whatsapp::webhook::{self, WebhookEvent};
 use serde_json::json;
 
 use crate::http::openapi::ErrorBody;
+use crate::http::schemas::{WebhookPayload, WebhookReceived};
 use crate::http::AppState;
 use crate::usecase::delivery::Status;
 use crate::usecase::error::{ApiError, Code};
@@ -31,8 +32,8 @@ pub(crate) const SIGNATURE_HEADER: &str = "x-hub-signature-256";
     params(("hub.mode" = String, Query, description = "subscribe"),
            ("hub.verify_token" = String, Query, description = "An account's verify_token"),
            ("hub.challenge" = String, Query, description = "Echoed back")),
-    responses((status = 200, description = "The challenge", body = String),
-              (status = 403, description = "Wrong verify token", body = ErrorBody)))]
+    responses((status = 200, description = "The challenge", content_type = "text/plain", body = String),
+              (status = 401, description = "Unknown verify token or mode", body = ErrorBody)))]
 pub(crate) async fn verify(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
@@ -60,9 +61,12 @@ pub(crate) async fn verify(
 /// `POST /webhooks/whatsapp`.
 #[utoipa::path(post, path = "/webhooks/whatsapp", tag = "webhooks",
     params(("X-Hub-Signature-256" = String, Header, description = "sha256=<hex HMAC-SHA256 of the body with the app secret>")),
-    request_body(content = Value, description = "Meta's webhook payload (statuses and messages)"),
-    responses((status = 200, description = "Processed", body = Value),
-              (status = 401, description = "Bad or missing signature; nothing processed", body = ErrorBody)))]
+    request_body(content = WebhookPayload, description = "Meta's webhook payload (statuses and messages)"),
+    responses((status = 200, description = "Processed", body = WebhookReceived),
+              (status = 400, description = "Signed, but not a webhook payload", body = ErrorBody),
+              (status = 401, description = "Bad or missing signature, or an unknown phone number; nothing processed", body = ErrorBody),
+              (status = 500, description = "Not stored; Meta delivers it again", body = ErrorBody),
+              (status = 503, description = "Not stored now; Meta delivers it again", body = ErrorBody)))]
 pub(crate) async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -311,6 +311,7 @@ fn parse_object(body: &[u8], what: &str) -> Result<Map<String, Value>, ApiError>
             format!("the body is not valid JSON: {e}"),
         )
     })?;
+    crate::usecase::error::refuse_nul(&value)?;
     match value {
         Value::Object(map) => Ok(map),
         _ => Err(ApiError::new(

@@ -68,6 +68,9 @@ pub(crate) enum Code {
     /// A secret was written and no key to store it encrypted is set; the message names
     /// the environment variable.
     SecretKeyMissing,
+    /// A request body in a media type the operation does not take (the OpenAPI document
+    /// lists the ones each takes).
+    UnsupportedMediaType,
     /// An internal error; it has been logged.
     Internal,
     /// A dependency is not available now; retry.
@@ -105,6 +108,7 @@ impl Code {
             | Code::UnknownAccount
             | Code::NoSuchMessage
             | Code::SecretKeyMissing => 422,
+            Code::UnsupportedMediaType => 415,
             Code::Internal => 500,
             Code::Unavailable => 503,
         }
@@ -209,6 +213,44 @@ impl ApiError {
             error["details"] = json!(self.details);
         }
         json!({ "error": error })
+    }
+}
+
+/// Refuses a JSON value holding a NUL character (`\u0000`) in any string or key, naming
+/// where: PostgreSQL stores no NUL in text or jsonb, so it would fail as a 500 there.
+///
+/// # Errors
+/// 400 `invalid_field` with the path of the first one.
+pub(crate) fn refuse_nul(value: &serde_json::Value) -> Result<(), ApiError> {
+    fn walk(value: &serde_json::Value, path: &str) -> Option<String> {
+        match value {
+            serde_json::Value::String(s) if s.contains('\0') => Some(path.to_string()),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| walk(item, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+                let here = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                if key.contains('\0') {
+                    Some(here)
+                } else {
+                    walk(item, &here)
+                }
+            }),
+            _ => None,
+        }
+    }
+    match walk(value, "") {
+        Some(path) => Err(ApiError::new(
+            Code::InvalidField,
+            "a text holds a NUL character (\\u0000), which is not stored",
+        )
+        .at(path)),
+        None => Ok(()),
     }
 }
 

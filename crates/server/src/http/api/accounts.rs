@@ -6,6 +6,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::http::openapi::ErrorBody;
+use crate::http::schemas::Resumed;
 use crate::http::AppState;
 use crate::usecase::accounts;
 use crate::usecase::error::ApiError;
@@ -14,7 +15,7 @@ use crate::usecase::error::ApiError;
 /// standing are fixed; its queued messages go out again. Admins only (when users exist).
 #[utoipa::path(post, path = "/accounts/{id}/resume", tag = "accounts",
     params(("id" = String, Path, description = "Account id")),
-    responses((status = 200, description = "Healthy again; kept messages go out", body = Value),
+    responses((status = 200, description = "Healthy again; kept messages go out", body = Resumed),
               (status = 403, description = "Needs the admin role", body = ErrorBody),
               (status = 404, description = "No such account", body = ErrorBody)))]
 pub(crate) async fn resume(

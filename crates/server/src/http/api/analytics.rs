@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 
 use crate::http::extract::ApiQuery;
 use crate::http::openapi::ErrorBody;
+use crate::http::schemas::{Analytics, GroupBy as GroupByParam};
 use crate::http::AppState;
 use crate::usecase::analytics::{self, AnalyticsParams, Report};
 use crate::usecase::error::ApiError;
@@ -42,13 +43,14 @@ const COLUMNS: [&str; 13] = [
 
 /// `GET /api/v1/analytics?survey=&distribution=&group_by=&from=&to=`.
 #[utoipa::path(get, path = "/analytics", tag = "analytics",
-    params(("survey" = String, Query, description = "Survey id"),
+    params(("survey" = String, Query, description = "Survey id", min_length = 1),
            ("distribution" = Option<String>, Query, description = "Only this distribution"),
-           ("group_by" = Option<String>, Query, description = "agent, case_type, region, queue, language or day; without it, one row of totals (key null)"),
-           ("from" = Option<String>, Query, description = "RFC 3339, inclusive"),
-           ("to" = Option<String>, Query, description = "RFC 3339, exclusive")),
-    responses((status = 200, description = "Rows of counts, response rate, CSAT and NPS; CSV with Accept: text/csv", body = Value),
-              (status = 400, description = "Bad query", body = ErrorBody),
+           ("group_by" = Option<GroupByParam>, Query, description = "agent, case_type, region, queue, language or day; without it, one row of totals (key null)"),
+           ("from" = Option<String>, Query, description = "RFC 3339, inclusive", format = DateTime),
+           ("to" = Option<String>, Query, description = "RFC 3339, exclusive", format = DateTime)),
+    responses((status = 200, description = "Rows of counts, response rate, CSAT and NPS",
+               content((Analytics = "application/json"), (String = "text/csv"))),
+              (status = 400, description = "Bad query: unknown survey or distribution, from after to", body = ErrorBody),
               (status = 403, description = "Needs view_distribution", body = ErrorBody)))]
 pub(crate) async fn get_analytics(
     State(state): State<AppState>,

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use crate::http::extract::{from_value, parse_json};
 use crate::http::openapi::ErrorBody;
+use crate::http::schemas::{BatchAnswer, BatchBody, CaseBody, CasePatch, CaseView, CaseWritten};
 use crate::http::AppState;
 use crate::usecase::access::Caller;
 use crate::usecase::case_view;
@@ -25,11 +26,13 @@ pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// `PUT /api/v1/cases/{id}`: upsert the full case state.
 #[utoipa::path(put, path = "/cases/{id}", tag = "cases",
-    params(("id" = String, Path, description = "Case id"), ("Idempotency-Key" = Option<String>, Header, description = "Same key within 24 h: the first answer, nothing done again")),
-    request_body(content = Value, description = "The full case state (SPEC §5.1)"),
-    responses((status = 202, description = "Changed: `{event_id, changed}`", body = Value),
-              (status = 200, description = "Unchanged: `{changed: []}`", body = Value),
-              (status = 400, description = "Malformed, with the field path", body = ErrorBody)))]
+    params(("id" = String, Path, description = "Case id: 1–200 characters", min_length = 1, max_length = 200, pattern = r"\S"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Same key within 24 h: the first answer, nothing done again", min_length = 1, max_length = 255)),
+    request_body(content = CaseBody, description = "The full case state (SPEC §5.1)"),
+    responses((status = 202, description = "Changed: `{event_id, kind, changed}`", body = CaseWritten),
+              (status = 200, description = "Unchanged: `{changed: []}`", body = CaseWritten),
+              (status = 400, description = "Malformed, with the field path; or the body's id is not the path's", body = ErrorBody),
+              (status = 503, description = "The service is shutting down; retry", body = ErrorBody)))]
 pub(crate) async fn put_case(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -48,12 +51,15 @@ pub(crate) async fn put_case(
 
 /// `PATCH /api/v1/cases/{id}`: a JSON merge patch (RFC 7396) of the stored case.
 #[utoipa::path(patch, path = "/cases/{id}", tag = "cases",
-    params(("id" = String, Path, description = "Case id")),
-    request_body(content = Value, description = "A JSON merge patch (RFC 7396) of the case"),
-    responses((status = 202, description = "Changed", body = Value),
-              (status = 200, description = "Unchanged", body = Value),
+    params(("id" = String, Path, description = "Case id", min_length = 1, max_length = 200, pattern = r"\S"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Same key within 24 h: the first answer, nothing done again", min_length = 1, max_length = 255)),
+    request_body(description = "A JSON merge patch (RFC 7396) of the case",
+                 content((CasePatch = "application/json"), (CasePatch = "application/merge-patch+json"))),
+    responses((status = 202, description = "Changed", body = CaseWritten),
+              (status = 200, description = "Unchanged", body = CaseWritten),
               (status = 400, description = "Malformed, with the field path", body = ErrorBody),
-              (status = 404, description = "No such case", body = ErrorBody)))]
+              (status = 404, description = "No such case", body = ErrorBody),
+              (status = 503, description = "The service is shutting down; retry", body = ErrorBody)))]
 pub(crate) async fn patch_case(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -87,9 +93,12 @@ pub(crate) async fn patch_case(
 
 /// `POST /api/v1/cases:batch`: NDJSON, one case per line, applied in one transaction;
 /// malformed lines are rejected with their line number while the others are accepted.
+/// A batch without a case is 400.
 #[utoipa::path(post, path = "/cases:batch", tag = "cases",
-    request_body(content = String, content_type = "application/x-ndjson", description = "One case per line"),
-    responses((status = 202, description = "Per-line results (line numbers of rejected lines)", body = Value),
+    request_body(content = BatchBody, content_type = "application/x-ndjson",
+                 description = "One case per line (`application/x-ndjson`): each line is a JSON object in the shape of `CaseState`, with its `id`; blank lines are skipped"),
+    responses((status = 202, description = "Per-line results (line numbers of rejected lines)", body = BatchAnswer),
+              (status = 400, description = "Not UTF-8, or no case in the batch", body = ErrorBody),
               (status = 413, description = "Too large", body = ErrorBody)))]
 pub(crate) async fn batch(
     State(state): State<AppState>,
@@ -105,6 +114,12 @@ pub(crate) async fn batch(
         }
         parsed.push((index + 1, parse_batch_line(line)));
     }
+    if parsed.is_empty() {
+        return Err(ApiError::new(
+            Code::InvalidBody,
+            "the batch holds no case: send one JSON case per line",
+        ));
+    }
     let outcome = ingest::apply_batch(&state, parsed).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -116,7 +131,7 @@ pub(crate) async fn batch(
 /// `GET /api/v1/cases/{id}`: the state, queue and invites of a case.
 #[utoipa::path(get, path = "/cases/{id}", tag = "cases",
     params(("id" = String, Path, description = "Case id")),
-    responses((status = 200, description = "State, queue, and the invites of surveys the caller may see", body = Value),
+    responses((status = 200, description = "State, queue, and the invites of surveys the caller may see", body = CaseView),
               (status = 404, description = "No such case", body = ErrorBody)))]
 pub(crate) async fn get_case(
     State(state): State<AppState>,
@@ -198,9 +213,13 @@ fn case_from_body(mut value: Value, id: &str) -> Result<Case, ApiError> {
 }
 
 fn parse_batch_line(line: &str) -> Result<(Case, bool), ApiError> {
-    // The common, valid line is read straight into a case; anything else takes the
-    // general path, which names the field that is wrong.
-    if let Ok(case) = serde_json::from_str::<Case>(line) {
+    // The common, valid line is read straight into a case; anything else (a NUL escape
+    // included) takes the general path, which names the field that is wrong.
+    let fast = !line.contains("\\u0000");
+    if let Some(case) = fast
+        .then(|| serde_json::from_str::<Case>(line).ok())
+        .flatten()
+    {
         if !case.id.is_empty() {
             validate_case(&case)?;
             let queue_given = line.contains("\"queue\"") && mentions_queue_in(line);
@@ -236,7 +255,7 @@ fn mentions_queue_in(line: &str) -> bool {
 }
 
 fn validate_case(case: &Case) -> Result<(), ApiError> {
-    if case.id.trim().is_empty() || case.id.len() > 200 {
+    if case.id.trim().is_empty() || case.id.chars().count() > 200 {
         return Err(
             ApiError::new(Code::InvalidField, "a case id must be 1–200 characters").at("id"),
         );

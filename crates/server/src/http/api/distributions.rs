@@ -16,6 +16,7 @@ use crate::http::api::resources::written_response;
 use crate::http::extract::parse_json;
 use crate::http::extract::ApiQuery;
 use crate::http::openapi::ErrorBody;
+use crate::http::schemas::{Distribution, MessageKind, Preview, TestSendRequest, TestSent};
 use crate::http::AppState;
 use crate::usecase::access::Caller;
 use crate::usecase::distributions;
@@ -33,10 +34,10 @@ pub(crate) struct PreviewQuery {
 /// `GET /api/v1/distributions/{id}/preview?message=invitation&language=es&case_id=`.
 #[utoipa::path(get, path = "/distributions/{id}/preview", tag = "distributions",
     params(("id" = String, Path, description = "Distribution id"),
-           ("message" = Option<String>, Query, description = "invitation (default), reminder or thank_you"),
+           ("message" = Option<MessageKind>, Query, description = "invitation (default), reminder or thank_you"),
            ("language" = Option<String>, Query, description = "A survey language (default: the survey's default)"),
            ("case_id" = Option<String>, Query, description = "Fill from this stored case (default: sample values)")),
-    responses((status = 200, description = "The rendered text as WhatsApp would show it", body = Value),
+    responses((status = 200, description = "The rendered text as WhatsApp would show it", body = Preview),
               (status = 403, description = "Needs view_distribution", body = ErrorBody),
               (status = 404, description = "No such distribution or case", body = ErrorBody),
               (status = 422, description = "No such message or language", body = ErrorBody)))]
@@ -79,9 +80,10 @@ struct TestSend {
 /// `POST /api/v1/distributions/{id}/test` `{"to":"+…","message":"invitation","language":"es"}`.
 #[utoipa::path(post, path = "/distributions/{id}/test", tag = "distributions",
     params(("id" = String, Path, description = "Distribution id")),
-    request_body(content = Value, description = "`{to, message, language}`"),
-    responses((status = 202, description = "A test invite was queued; analytics exclude it", body = Value),
+    request_body(content = TestSendRequest, description = "`{to, message, language}`"),
+    responses((status = 202, description = "A test invite was queued; analytics exclude it", body = TestSent),
               (status = 403, description = "Needs edit_distribution", body = ErrorBody),
+              (status = 404, description = "No such distribution", body = ErrorBody),
               (status = 422, description = "Bad number, message or language; or suppressed", body = ErrorBody)))]
 pub(crate) async fn test_send(
     State(state): State<AppState>,
@@ -112,6 +114,7 @@ pub(crate) async fn test_send(
 #[serde(deny_unknown_fields)]
 pub(crate) struct CloneRequest {
     /// The copy's id.
+    #[schema(min_length = 1, pattern = r"\S")]
     id: Option<String>,
 }
 
@@ -124,10 +127,11 @@ pub(crate) struct CloneRequest {
 #[utoipa::path(post, path = "/distributions/{id}/clone", tag = "distributions",
     params(("id" = String, Path, description = "Distribution to copy")),
     request_body(content = CloneRequest, description = "Optional: the copy's id"),
-    responses((status = 201, description = "The draft copy, with an ETag header", body = Value),
+    responses((status = 201, description = "The draft copy, with an ETag header", body = Distribution),
               (status = 403, description = "Needs edit_distribution on the survey", body = ErrorBody),
               (status = 404, description = "No such distribution", body = ErrorBody),
-              (status = 409, description = "The id is taken", body = ErrorBody)))]
+              (status = 409, description = "The id is taken", body = ErrorBody),
+              (status = 422, description = "The copy's id is not a valid id", body = ErrorBody)))]
 pub(crate) async fn clone(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -8,7 +8,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::http::extract::ApiQuery;
-use crate::http::openapi::{ErrorBody, ObjectList};
+use crate::http::openapi::ErrorBody;
+use crate::http::schemas::{InviteList, InviteStatus, InviteView};
 use crate::http::AppState;
 use crate::usecase::access::Caller;
 use crate::usecase::case_view::{invite_json, may_see};
@@ -29,10 +30,10 @@ pub(crate) struct ListQuery {
 #[utoipa::path(get, path = "/invites", tag = "invites", operation_id = "list_invites",
     params(("case_id" = Option<String>, Query, description = "Only this case's"),
            ("distribution" = Option<String>, Query, description = "Only this distribution's"),
-           ("status" = Option<String>, Query, description = "Only this invite status"),
+           ("status" = Option<InviteStatus>, Query, description = "Only this invite status"),
            ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
-           ("limit" = Option<i64>, Query, description = "1–1000, default 100")),
-    responses((status = 200, description = "Invites of the surveys the caller may see", body = ObjectList),
+           ("limit" = Option<i64>, Query, description = "1–1000, default 100", minimum = 1, maximum = 1000)),
+    responses((status = 200, description = "Invites of the surveys the caller may see", body = InviteList),
               (status = 400, description = "Bad query", body = ErrorBody)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -86,7 +87,7 @@ pub(crate) async fn list(
 /// `GET /api/v1/invites/{id}`.
 #[utoipa::path(get, path = "/invites/{id}", tag = "invites", operation_id = "get_invite",
     params(("id" = String, Path, description = "Invite id")),
-    responses((status = 200, description = "The invite with its send history (SPEC §5.1)", body = Value),
+    responses((status = 200, description = "The invite with its send history (SPEC §5.1)", body = InviteView),
               (status = 403, description = "Needs view_distribution on its survey", body = ErrorBody),
               (status = 404, description = "No such invite", body = ErrorBody)))]
 pub(crate) async fn get_one(

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::http::extract::parse_json;
 use crate::http::openapi::ErrorBody;
+use crate::http::schemas::{ConversationMessage, NewConversationMessage};
 use crate::http::AppState;
 use crate::usecase::conversation::{self, Direction};
 use crate::usecase::error::{ApiError, Code};
@@ -26,10 +27,11 @@ struct MessageBody {
 /// `POST /api/v1/cases/{id}/messages` `{"direction","text","at","account"}`.
 #[utoipa::path(post, path = "/cases/{id}/messages", tag = "cases", operation_id = "create_conversation_message",
     params(("id" = String, Path, description = "Case id")),
-    request_body(content = Value, description = "`{direction, text, at, account}`"),
-    responses((status = 202, description = "Recorded", body = Value),
+    request_body(content = NewConversationMessage, description = "`{direction, text, at, account}`"),
+    responses((status = 201, description = "Recorded", body = ConversationMessage),
               (status = 400, description = "Malformed", body = ErrorBody),
-              (status = 404, description = "No such case", body = ErrorBody)))]
+              (status = 404, description = "No such case", body = ErrorBody),
+              (status = 422, description = "No account with that id", body = ErrorBody)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -16,7 +16,8 @@ use utoipa::IntoParams;
 
 use crate::http::api::resources::{self, written_response};
 use crate::http::extract::ApiQuery;
-use crate::http::openapi::{ErrorBody, ObjectList};
+use crate::http::openapi::ErrorBody;
+use crate::http::schemas::{Account, Distribution, ObjectPage, Rule, Survey, User};
 use crate::http::AppState;
 use crate::usecase::access::Caller;
 use crate::usecase::config_change::{ListFilter, Schedule};
@@ -82,14 +83,14 @@ impl From<NoQuery> for ListFilter {
 
 /// Handlers for one kind of config object; `$tag` groups them in the OpenAPI document.
 macro_rules! object_handlers {
-    ($kind:expr, $tag:tt, $many:tt, $one:tt, $query:ty,
+    ($kind:expr, $schema:ident, $tag:tt, $many:tt, $one:tt, $query:ty,
      $list:ident, $create:ident, $get:ident, $put:ident, $patch:ident, $delete:ident) => {
         #[doc = concat!("`GET /api/v1", $many, "`: the ones the caller may see.")]
         ///
         /// # Errors
         /// On database failure.
         #[utoipa::path(get, path = $many, tag = $tag, params($query),
-            responses((status = 200, description = "The objects the caller may see, in the config file's form, without secrets", body = ObjectList),
+            responses((status = 200, description = "The objects the caller may see, in the config file's form, without secrets", body = ObjectPage<$schema>),
                       (status = 400, description = "An unknown or invalid query parameter (named)", body = ErrorBody),
                       (status = 401, description = "No valid token", body = ErrorBody)))]
         pub(crate) async fn $list(
@@ -105,11 +106,13 @@ macro_rules! object_handlers {
         /// # Errors
         /// 400 malformed, 403 without the right, 409 existing id, 422 invalid (with path).
         #[utoipa::path(post, path = $many, tag = $tag,
-            request_body(content = Value, description = "The object in the config file's form (SPEC §3)"),
-            responses((status = 201, description = "Created; the body is the object as stored, with an ETag header", body = Value),
+            params(("If-Match" = Option<String>, Header, description = "`*`: only if no such object exists")),
+            request_body(content = $schema, description = "The object in the config file's form (SPEC §3)"),
+            responses((status = 201, description = "Created; the body is the object as stored, with an ETag header", body = $schema),
                       (status = 400, description = "Not a JSON object", body = ErrorBody),
                       (status = 403, description = "The caller lacks the permission named", body = ErrorBody),
                       (status = 409, description = "The id exists, or the change breaks another object", body = ErrorBody),
+                      (status = 412, description = "If-Match does not hold", body = ErrorBody),
                       (status = 422, description = "Invalid: the error names the field path", body = ErrorBody)))]
         pub(crate) async fn $create(
             State(state): State<AppState>,
@@ -127,7 +130,7 @@ macro_rules! object_handlers {
         /// 403, 404.
         #[utoipa::path(get, path = $one, tag = $tag,
             params(("id" = String, Path, description = "Object id")),
-            responses((status = 200, description = "The object, with an ETag header", body = Value),
+            responses((status = 200, description = "The object, with an ETag header", body = $schema),
                       (status = 403, description = "The caller lacks the permission named", body = ErrorBody),
                       (status = 404, description = "No such object", body = ErrorBody)))]
         pub(crate) async fn $get(
@@ -145,8 +148,8 @@ macro_rules! object_handlers {
         #[utoipa::path(put, path = $one, tag = $tag,
             params(("id" = String, Path, description = "Object id"),
                    ("If-Match" = Option<String>, Header, description = "The ETag read; 412 if the object changed since")),
-            request_body(content = Value, description = "The whole object in the config file's form"),
-            responses((status = 200, description = "Replaced", body = Value),
+            request_body(content = $schema, description = "The whole object in the config file's form; its id is the path's"),
+            responses((status = 200, description = "Replaced", body = $schema),
                       (status = 403, description = "The caller lacks the permission named", body = ErrorBody),
                       (status = 404, description = "No such object", body = ErrorBody),
                       (status = 409, description = "The change breaks another object", body = ErrorBody),
@@ -169,8 +172,9 @@ macro_rules! object_handlers {
         #[utoipa::path(patch, path = $one, tag = $tag,
             params(("id" = String, Path, description = "Object id"),
                    ("If-Match" = Option<String>, Header, description = "The ETag read; 412 if the object changed since")),
-            request_body(content = Value, description = "A JSON merge patch, e.g. {\"status\":\"paused\"}"),
-            responses((status = 200, description = "Changed", body = Value),
+            request_body(description = "A JSON merge patch (RFC 7396) of the object, e.g. {\"status\":\"paused\"}; `null` removes a field",
+                         content((Object = "application/json"), (Object = "application/merge-patch+json"))),
+            responses((status = 200, description = "Changed", body = $schema),
                       (status = 403, description = "The caller lacks the permission named", body = ErrorBody),
                       (status = 404, description = "No such object", body = ErrorBody),
                       (status = 409, description = "The change breaks another object", body = ErrorBody),
@@ -211,6 +215,7 @@ macro_rules! object_handlers {
 
 object_handlers!(
     Kind::Surveys,
+    Survey,
     "surveys",
     "/surveys",
     "/surveys/{id}",
@@ -224,6 +229,7 @@ object_handlers!(
 );
 object_handlers!(
     Kind::Distributions,
+    Distribution,
     "distributions",
     "/distributions",
     "/distributions/{id}",
@@ -237,6 +243,7 @@ object_handlers!(
 );
 object_handlers!(
     Kind::Rules,
+    Rule,
     "rules",
     "/rules",
     "/rules/{id}",
@@ -250,6 +257,7 @@ object_handlers!(
 );
 object_handlers!(
     Kind::Accounts,
+    Account,
     "accounts",
     "/accounts",
     "/accounts/{id}",
@@ -263,6 +271,7 @@ object_handlers!(
 );
 object_handlers!(
     Kind::Users,
+    User,
     "users",
     "/users",
     "/users/{id}",

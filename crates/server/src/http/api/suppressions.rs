@@ -10,7 +10,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::http::extract::parse_json;
-use crate::http::openapi::{ErrorBody, ObjectList};
+use crate::http::openapi::ErrorBody;
+use crate::http::schemas;
 use crate::http::AppState;
 use crate::runtime::clock::rfc3339;
 use crate::usecase::access::Caller;
@@ -27,7 +28,7 @@ struct NewSuppression {
 
 /// `GET /api/v1/suppressions`.
 #[utoipa::path(get, path = "/suppressions", tag = "suppressions", operation_id = "list_suppressions",
-    responses((status = 200, description = "Numbers never messaged", body = ObjectList)))]
+    responses((status = 200, description = "Numbers never messaged", body = schemas::SuppressionList)))]
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let items: Vec<Value> = suppressions::list(&state)
         .await?
@@ -39,8 +40,8 @@ pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Value>, A
 
 /// `POST /api/v1/suppressions` `{"phone","reason","account"}`.
 #[utoipa::path(post, path = "/suppressions", tag = "suppressions", operation_id = "create_suppression",
-    request_body(content = Value, description = "`{phone, reason, account}`"),
-    responses((status = 201, description = "Suppressed", body = Value),
+    request_body(content = schemas::NewSuppression, description = "`{phone, reason, account}`"),
+    responses((status = 201, description = "Suppressed", body = schemas::Suppression),
               (status = 422, description = "Not an E.164 number, or unknown account", body = ErrorBody)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -73,7 +74,7 @@ pub(crate) async fn delete(
 /// 404 when the number is not suppressed.
 #[utoipa::path(get, path = "/suppressions/{phone}", tag = "suppressions", operation_id = "get_suppression",
     params(("phone" = String, Path, description = "E.164 number")),
-    responses((status = 200, description = "The suppression", body = Value),
+    responses((status = 200, description = "The suppression", body = schemas::Suppression),
               (status = 404, description = "Not suppressed", body = ErrorBody)))]
 pub(crate) async fn get_one(
     State(state): State<AppState>,

@@ -7,6 +7,7 @@ use axum::Json;
 use serde_json::Value;
 
 use crate::http::openapi::ErrorBody;
+use crate::http::schemas::Trace;
 use crate::http::AppState;
 use crate::usecase::case_view;
 use crate::usecase::error::ApiError;
@@ -14,7 +15,7 @@ use crate::usecase::error::ApiError;
 /// `GET /api/v1/cases/{id}/trace`.
 #[utoipa::path(get, path = "/cases/{id}/trace", tag = "cases",
     params(("id" = String, Path, description = "Case id")),
-    responses((status = 200, description = "Every event: rules, conditions with the values seen, actions with outcome and reason", body = Value),
+    responses((status = 200, description = "Every event: rules, conditions with the values seen, actions with outcome and reason", body = Trace),
               (status = 404, description = "No such case", body = ErrorBody)))]
 pub(crate) async fn get_trace(
     State(state): State<AppState>,

@@ -8,6 +8,7 @@ use axum::{Extension, Json};
 use serde_json::{json, Value};
 
 use crate::http::openapi::ErrorBody;
+use crate::http::schemas::TokenList;
 use crate::http::AppState;
 use crate::runtime::clock::rfc3339;
 use crate::usecase::access::require_admin;
@@ -32,7 +33,7 @@ fn require_self_or_admin(state: &AppState, caller: &Caller, user: &str) -> Resul
 /// 403, 404.
 #[utoipa::path(post, path = "/users/{id}/tokens", tag = "users", operation_id = "issue_user_token",
     params(("id" = String, Path, description = "User id")),
-    responses((status = 201, description = "The new token (`token`), shown only this once", body = Value),
+    responses((status = 201, description = "The new token (`token`), shown only this once", body = crate::http::schemas::IssuedToken),
               (status = 403, description = "Only the user or an admin", body = ErrorBody),
               (status = 404, description = "No such user", body = ErrorBody)))]
 pub(crate) async fn issue(
@@ -60,7 +61,7 @@ pub(crate) async fn issue(
 /// 403, 404.
 #[utoipa::path(get, path = "/users/{id}/tokens", tag = "users", operation_id = "list_user_tokens",
     params(("id" = String, Path, description = "User id")),
-    responses((status = 200, description = "Token ids with when they were issued and revoked", body = Value),
+    responses((status = 200, description = "Token ids with when they were issued and revoked", body = TokenList),
               (status = 403, description = "Only the user or an admin", body = ErrorBody),
               (status = 404, description = "No such user", body = ErrorBody)))]
 pub(crate) async fn list(
