@@ -581,6 +581,13 @@ pub(crate) enum Permission {
     EditDistribution,
 }
 
+/// A distribution's schedule (SPEC §3.2: `trigger_based` is the one there is).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Schedule {
+    TriggerBased,
+}
+
 /// A survey in the config file's form (SPEC §3.1).
 #[derive(Serialize, Deserialize, ToSchema)]
 pub(crate) struct Survey {
@@ -625,7 +632,7 @@ pub(crate) struct Distribution {
     pub(crate) id: String,
     pub(crate) survey: String,
     pub(crate) channel: String,
-    pub(crate) schedule: String,
+    pub(crate) schedule: Schedule,
     pub(crate) sender_account: String,
     pub(crate) status: Option<DistributionStatus>,
     pub(crate) expires_at: Option<String>,

@@ -17,7 +17,7 @@ use utoipa::IntoParams;
 use crate::http::api::resources::{self, written_response};
 use crate::http::extract::ApiQuery;
 use crate::http::openapi::ErrorBody;
-use crate::http::schemas::{Account, Distribution, ObjectPage, Rule, Survey, User};
+use crate::http::schemas::{self, Account, Distribution, ObjectPage, Rule, Survey, User};
 use crate::http::AppState;
 use crate::usecase::access::Caller;
 use crate::usecase::config_change::{ListFilter, Schedule};
@@ -30,7 +30,7 @@ use crate::usecase::error::ApiError;
 pub(crate) struct SurveyQuery {
     /// Only surveys the caller holds this permission on: `view_distribution`, or
     /// `edit_distribution` (the surveys the caller may distribute).
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<schemas::Permission>)]
     permission: Option<Permission>,
 }
 
@@ -51,7 +51,7 @@ pub(crate) struct DistributionQuery {
     /// Only this survey's distributions.
     survey: Option<String>,
     /// Only distributions on this schedule: `trigger_based`.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<schemas::Schedule>)]
     schedule: Option<Schedule>,
     /// `true`: only distributions that can send (not failed, not expired); `false`: only
     /// those that cannot.
