@@ -84,6 +84,7 @@ async fn measure(stored: i64) -> anyhow::Result<(Duration, Duration)> {
         database_url: url,
         listen: "127.0.0.1:0".parse()?,
         clock: Clock::real(),
+        http: closeloop::app::HttpLimits::default(),
     })
     .await?;
     let startup = started.elapsed();

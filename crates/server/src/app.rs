@@ -9,6 +9,7 @@ use closeloop_whatsapp::client::CloudClient;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
+pub use crate::http::server::HttpLimits;
 pub use crate::runtime::clock::Clock;
 pub use crate::runtime::metrics::Metrics;
 
@@ -32,6 +33,8 @@ pub struct StartOptions {
     pub listen: SocketAddr,
     /// The clock (real unless the demo accelerates it).
     pub clock: Clock,
+    /// The HTTP server's connection limits and timeouts.
+    pub http: HttpLimits,
 }
 
 /// A started service.
@@ -107,17 +110,15 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
         intake,
         sandbox,
         openapi: OnceLock::new(),
+        http: options.http,
     });
     let app = crate::http::router(state);
-    let mut http_stop = stop.clone();
-    tasks.push(tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = http_stop.wait_for(|s| *s).await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "http server stopped");
-        }
-    }));
+    tasks.push(tokio::spawn(crate::http::server::serve(
+        listener,
+        app,
+        options.http,
+        stop.clone(),
+    )));
     tracing::info!(%addr, "closeloop listening");
     Ok(Running {
         addr,

@@ -137,6 +137,7 @@ async fn start() -> Fixture {
         database_url: database.url().to_owned(),
         listen: "127.0.0.1:0".parse().expect("addr"),
         clock: Clock::real(),
+        http: closeloop::app::HttpLimits::default(),
     })
     .await
     .expect("service starts");

@@ -99,6 +99,7 @@ pub(crate) async fn run(
         database_url: database_url.clone(),
         listen: addr,
         clock: clock.clone(),
+        http: crate::app::HttpLimits::default(),
     })
     .await?;
     let base = running.url();

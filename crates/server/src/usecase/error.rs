@@ -29,6 +29,14 @@ pub(crate) enum Code {
     IdMismatch,
     /// An `Idempotency-Key` that cannot be used.
     InvalidIdempotencyKey,
+    /// The method is not one the path serves.
+    MethodNotAllowed,
+    /// The body did not arrive within the body deadline.
+    RequestTimeout,
+    /// The body (or one line of a batch) is larger than the route accepts.
+    PayloadTooLarge,
+    /// The body's content type is not one the route reads.
+    UnsupportedMediaType,
     /// No valid credentials.
     Unauthorized,
     /// Authenticated, but without the permission the message names.
@@ -91,7 +99,11 @@ impl Code {
             | Code::LinkExpired
             | Code::SurveyPaused
             | Code::AlreadyCompleted => 409,
+            Code::MethodNotAllowed => 405,
+            Code::RequestTimeout => 408,
             Code::PreconditionFailed => 412,
+            Code::PayloadTooLarge => 413,
+            Code::UnsupportedMediaType => 415,
             Code::InvalidConfig
             | Code::InvalidPhone
             | Code::InvalidRecipient

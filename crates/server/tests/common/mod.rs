@@ -9,7 +9,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use closeloop::app::Clock;
-use closeloop::app::{self, Running, StartOptions};
+use closeloop::app::{self, HttpLimits, Running, StartOptions};
 pub use closeloop_testdb::TestDatabase;
 use closeloop_wamock::{
     HeaderFormat, MockAccount, MockCloud, MockConfig, TemplateButton, TemplateDef,
@@ -111,6 +111,8 @@ pub struct Options {
     /// How long a customer's message keeps the mock's 24-hour window open (zero: every
     /// free-form message is outside it).
     pub service_window: Duration,
+    /// The HTTP server's connection limits and timeouts.
+    pub http: HttpLimits,
 }
 
 impl Default for Options {
@@ -125,6 +127,7 @@ impl Default for Options {
             extra_rules: "",
             clock_speed: 1.0,
             service_window: MockConfig::default().service_window,
+            http: HttpLimits::default(),
         }
     }
 }
@@ -231,6 +234,7 @@ pub struct TestApp {
     running: Option<Running>,
     document: Value,
     clock_speed: f64,
+    http_limits: HttpLimits,
     pub database: TestDatabase,
 }
 
@@ -248,7 +252,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             .unwrap_or_else(|e| panic!("test config invalid: {e:?}"));
     let database = TestDatabase::fresh().await;
     let clock = options.clock_speed;
-    let running = start_service(loaded.document.clone(), database.url(), clock).await;
+    let running = start_service(loaded.document.clone(), database.url(), clock, options.http).await;
     let url = running.url();
     mock.set_webhook_url(&format!("{url}/webhooks/whatsapp"));
     TestApp {
@@ -258,11 +262,17 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         running: Some(running),
         document: loaded.document,
         clock_speed: clock,
+        http_limits: options.http,
         database,
     }
 }
 
-async fn start_service(document: Value, database_url: &str, clock_speed: f64) -> Running {
+async fn start_service(
+    document: Value,
+    database_url: &str,
+    clock_speed: f64,
+    http: HttpLimits,
+) -> Running {
     let clock = if clock_speed == 1.0 {
         Clock::real()
     } else {
@@ -273,6 +283,7 @@ async fn start_service(document: Value, database_url: &str, clock_speed: f64) ->
         database_url: database_url.to_string(),
         listen: "127.0.0.1:0".parse().expect("addr"),
         clock,
+        http,
     })
     .await
     .expect("service starts")
@@ -379,8 +390,13 @@ impl TestApp {
         if let Some(running) = self.running.take() {
             running.stop().await;
         }
-        let running =
-            start_service(self.document.clone(), self.database.url(), self.clock_speed).await;
+        let running = start_service(
+            self.document.clone(),
+            self.database.url(),
+            self.clock_speed,
+            self.http_limits,
+        )
+        .await;
         self.url = running.url();
         self.mock
             .set_webhook_url(&format!("{}/webhooks/whatsapp", self.url));
