@@ -244,7 +244,7 @@ async fn a_large_status_webhook_is_written_in_chunks_while_case_updates_are_answ
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["received"], 7000);
     assert!(
-        answered_during >= 3,
+        answered_during >= 5,
         "only {answered_during} case updates were answered while the webhook's 7,000 statuses were written"
     );
     app.stop().await;
