@@ -85,6 +85,7 @@ async fn measure(stored: i64) -> anyhow::Result<(Duration, Duration)> {
         listen: "127.0.0.1:0".parse()?,
         clock: Clock::real(),
         secret_key: None,
+        http: closeloop::app::HttpLimits::default(),
     })
     .await?;
     let startup = started.elapsed();

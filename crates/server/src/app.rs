@@ -9,6 +9,7 @@ use closeloop_whatsapp::client::CloudClient;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
+pub use crate::http::server::HttpLimits;
 pub use crate::runtime::clock::Clock;
 pub use crate::runtime::metrics::Metrics;
 pub use crate::runtime::secret::SecretKey;
@@ -37,6 +38,8 @@ pub struct StartOptions {
     /// without it such a write answers 422, and a database holding sealed secrets is
     /// refused.
     pub secret_key: Option<SecretKey>,
+    /// The HTTP server's connection limits and timeouts.
+    pub http: HttpLimits,
 }
 
 /// A started service.
@@ -118,17 +121,15 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
         intake,
         sandbox,
         openapi: OnceLock::new(),
+        http: options.http,
     });
     let app = crate::http::router(state);
-    let mut http_stop = stop.clone();
-    tasks.push(tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = http_stop.wait_for(|s| *s).await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "http server stopped");
-        }
-    }));
+    tasks.push(tokio::spawn(crate::http::server::serve(
+        listener,
+        app,
+        options.http,
+        stop.clone(),
+    )));
     tracing::info!(%addr, "closeloop listening");
     Ok(Running {
         addr,

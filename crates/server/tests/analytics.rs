@@ -138,6 +138,7 @@ async fn start() -> Fixture {
         listen: "127.0.0.1:0".parse().expect("addr"),
         clock: Clock::real(),
         secret_key: None,
+        http: closeloop::app::HttpLimits::default(),
     })
     .await
     .expect("service starts");

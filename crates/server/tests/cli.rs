@@ -281,7 +281,12 @@ async fn demo_shows_the_whole_lifecycle_then_serves_on_the_real_clock() {
         "the summary prints the survey links: {stdout}"
     );
 
-    let http = reqwest::Client::new();
+    // A client must let pooled connections go before the server's idle timeout (60 s) closes
+    // them, or a request sent on one as it closes fails: the idle spell below is 60 s.
+    let http = reqwest::Client::builder()
+        .pool_idle_timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
     let suppress = |phone: &'static str| {
         let http = http.clone();
         let url = format!("{base}/api/v1/suppressions");

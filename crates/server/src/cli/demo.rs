@@ -101,6 +101,7 @@ pub(crate) async fn run(
         listen: addr,
         clock: clock.clone(),
         secret_key: super::secret_key_from_env(KEY_VARIABLE)?,
+        http: crate::app::HttpLimits::default(),
     })
     .await?;
     let base = running.url();

@@ -66,6 +66,8 @@ enum Command {
         /// Where to listen.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        #[command(flatten)]
+        http: serve::HttpArgs,
     },
     /// Validate a config file: errors (exit 1) and lint warnings (exit 0).
     Check {
@@ -182,7 +184,8 @@ pub fn main() -> ExitCode {
                 config,
                 database,
                 listen,
-            } => serve::run(&config, &database, listen).await,
+                http,
+            } => serve::run(&config, &database, listen, http.limits()).await,
             Command::Check { file } => Ok(check::run(&file)),
             Command::Simulate { file, case, before } => {
                 Ok(simulate::run(&file, &case, before.as_deref()))

@@ -9,10 +9,12 @@ pub(crate) mod console;
 pub(crate) mod error;
 pub(crate) mod extract;
 pub(crate) mod html;
+pub(crate) mod limits;
 pub(crate) mod media;
 pub(crate) mod openapi;
 pub(crate) mod ops;
 pub(crate) mod schemas;
+pub(crate) mod server;
 pub(crate) mod survey_page;
 pub(crate) mod webhook;
 
@@ -25,12 +27,10 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::http::server::HttpLimits;
 use crate::runtime::intake::IntakeGate;
 use crate::runtime::sandbox::SandboxLog;
 use crate::usecase::Context;
-
-/// The largest request body accepted (a batch of case updates fits; anything bigger is 413).
-pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// What the handlers share: the operations' [`Context`] and the HTTP side's own handles.
 pub(crate) struct Services {
@@ -42,6 +42,8 @@ pub(crate) struct Services {
     pub(crate) sandbox: Arc<SandboxLog>,
     /// The OpenAPI document, set when the router is built from the same registrations.
     pub(crate) openapi: OnceLock<serde_json::Value>,
+    /// The connection limits and timeouts (handlers read the body deadline).
+    pub(crate) http: HttpLimits,
 }
 
 impl Deref for Services {
@@ -179,7 +181,13 @@ pub(crate) fn router_and_openapi(state: AppState) -> (Router, utoipa::openapi::O
     let router = router
         .merge(console::routes(state.clone()))
         .fallback(error::not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // `limits::read_body` is the one body limit; axum's own would answer in plain text.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::read_body,
+        ))
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::map_response(limits::json_rejections))
         .with_state(state);
     (router, openapi)
 }

@@ -27,6 +27,9 @@ use crate::usecase::inbound;
 /// The signature header Meta sends.
 pub(crate) const SIGNATURE_HEADER: &str = "x-hub-signature-256";
 
+/// Statuses of one delivery written in one transaction.
+const STATUS_CHUNK: usize = 500;
+
 /// `GET /webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`.
 #[utoipa::path(get, path = "/webhooks/whatsapp", tag = "webhooks",
     params(("hub.mode" = String, Query, description = "subscribe"),
@@ -65,6 +68,7 @@ pub(crate) async fn verify(
     responses((status = 200, description = "Processed", body = WebhookReceived),
               (status = 400, description = "Signed, but not a webhook payload", body = ErrorBody),
               (status = 401, description = "Bad or missing signature, or an unknown phone number; nothing processed", body = ErrorBody),
+              (status = 413, description = "Larger than 1 MiB", body = ErrorBody),
               (status = 500, description = "Not stored; Meta delivers it again", body = ErrorBody),
               (status = 503, description = "Not stored now; Meta delivers it again", body = ErrorBody)))]
 pub(crate) async fn receive(
@@ -133,12 +137,15 @@ pub(crate) async fn receive(
             WebhookEvent::Inbound(_) => None,
         })
         .collect();
-    if !statuses.is_empty() {
-        if let Err(e) = state.ingest.submit_statuses(statuses).await {
+    // A delivery with many statuses goes to the writer in chunks, each its own unit of
+    // group commit, so case updates and other webhooks are written between them.
+    for chunk in statuses.chunks(STATUS_CHUNK) {
+        if let Err(e) = state.ingest.submit_statuses(chunk.to_vec()).await {
             // Meta retries a non-200 delivery; statuses are idempotent, so that is safe.
             state.metrics.webhooks.with_label_values(&["error"]).inc();
             return e.into_response();
         }
+        tokio::task::yield_now().await;
     }
     for event in &events {
         if let WebhookEvent::Inbound(m) = event {

@@ -29,6 +29,14 @@ pub(crate) enum Code {
     IdMismatch,
     /// An `Idempotency-Key` that cannot be used.
     InvalidIdempotencyKey,
+    /// The method is not one the path serves.
+    MethodNotAllowed,
+    /// The body did not arrive within the body deadline.
+    RequestTimeout,
+    /// The body (or one line of a batch) is larger than the route accepts.
+    PayloadTooLarge,
+    /// The body's content type is not one the route reads.
+    UnsupportedMediaType,
     /// No valid credentials.
     Unauthorized,
     /// Authenticated, but without the permission the message names.
@@ -68,9 +76,6 @@ pub(crate) enum Code {
     /// A secret was written and no key to store it encrypted is set; the message names
     /// the environment variable.
     SecretKeyMissing,
-    /// A request body in a media type the operation does not take (the OpenAPI document
-    /// lists the ones each takes).
-    UnsupportedMediaType,
     /// An internal error; it has been logged.
     Internal,
     /// A dependency is not available now; retry.
@@ -96,8 +101,12 @@ impl Code {
             | Code::BreaksConfig
             | Code::SurveyPaused
             | Code::AlreadyCompleted => 409,
+            Code::MethodNotAllowed => 405,
+            Code::RequestTimeout => 408,
             Code::LinkExpired => 410,
             Code::PreconditionFailed => 412,
+            Code::PayloadTooLarge => 413,
+            Code::UnsupportedMediaType => 415,
             Code::InvalidConfig
             | Code::InvalidPhone
             | Code::InvalidRecipient
@@ -108,7 +117,6 @@ impl Code {
             | Code::UnknownAccount
             | Code::NoSuchMessage
             | Code::SecretKeyMissing => 422,
-            Code::UnsupportedMediaType => 415,
             Code::Internal => 500,
             Code::Unavailable => 503,
         }

@@ -7,6 +7,7 @@
 use closeloop_domain::phone::E164;
 use closeloop_store::StoreError;
 use closeloop_whatsapp::webhook::{InboundContent, InboundEvent};
+use closeloop_whatsapp::wire::limits::TEXT_BODY_MAX;
 
 use crate::usecase::answers::{self, CheckedReply, TapRefused};
 use crate::usecase::conversation::{self, Direction, Said};
@@ -16,6 +17,15 @@ use crate::usecase::Context;
 
 /// How many of a customer's most recent cases an inbound message is recorded on.
 const OPEN_CASES: i64 = 20;
+
+/// The text cut to WhatsApp's limit on a text message, on a character boundary: a webhook claiming a longer
+/// text would otherwise be stored on each of the customer's open cases.
+fn within_whatsapp_limit(text: &str) -> &str {
+    match text.char_indices().nth(TEXT_BODY_MAX) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
 
 /// Acts on one inbound message.
 ///
@@ -49,6 +59,7 @@ pub(crate) async fn handle(state: &Context, message: &InboundEvent) -> Result<()
         }
     }
     if let Some(text) = message.text.as_deref() {
+        let text = within_whatsapp_limit(text);
         let said = Said {
             direction: Direction::Inbound,
             text,

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use closeloop::app::Clock;
-use closeloop::app::{self, Running, StartOptions};
+use closeloop::app::{self, HttpLimits, Running, StartOptions};
 pub use closeloop_testdb::TestDatabase;
 use closeloop_wamock::{
     HeaderFormat, MockAccount, MockCloud, MockConfig, TemplateButton, TemplateDef,
@@ -115,6 +115,8 @@ pub struct Options {
     pub service_window: Duration,
     /// The secret key the service starts with (`CLOSELOOP_SECRET_KEY`).
     pub secret_key: Option<&'static str>,
+    /// The HTTP server's connection limits and timeouts.
+    pub http: HttpLimits,
 }
 
 impl Default for Options {
@@ -130,6 +132,7 @@ impl Default for Options {
             clock_speed: 1.0,
             service_window: MockConfig::default().service_window,
             secret_key: Some(SECRET_KEY),
+            http: HttpLimits::default(),
         }
     }
 }
@@ -237,6 +240,7 @@ pub struct TestApp {
     document: Value,
     clock_speed: f64,
     secret_key: Option<String>,
+    http_limits: HttpLimits,
     pub database: TestDatabase,
 }
 
@@ -260,6 +264,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         database.url(),
         clock,
         secret_key.as_deref(),
+        options.http,
     )
     .await
     .expect("service starts");
@@ -273,6 +278,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         document: loaded.document,
         clock_speed: clock,
         secret_key,
+        http_limits: options.http,
         database,
     }
 }
@@ -282,6 +288,7 @@ async fn start_service(
     database_url: &str,
     clock_speed: f64,
     secret_key: Option<&str>,
+    http: HttpLimits,
 ) -> anyhow::Result<Running> {
     let clock = if clock_speed == 1.0 {
         Clock::real()
@@ -294,6 +301,7 @@ async fn start_service(
         listen: "127.0.0.1:0".parse().expect("addr"),
         clock,
         secret_key: secret_key.map(|k| k.parse().expect("a valid test key")),
+        http,
     })
     .await
 }
@@ -412,6 +420,7 @@ impl TestApp {
             self.database.url(),
             self.clock_speed,
             secret_key,
+            self.http_limits,
         )
         .await?;
         self.url = running.url();

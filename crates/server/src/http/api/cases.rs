@@ -3,16 +3,21 @@
 //! A 2xx answer means the new state and its event are committed (the event outbox is
 //! written in the same transaction). An unchanged case writes nothing and emits nothing.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use closeloop_domain::case::Case;
 use serde::Deserialize as _;
-use serde_json::{json, Value};
+use serde_json::Value;
+
+use futures_util::StreamExt as _;
+use http_body_util::BodyExt as _;
+use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
 
 use crate::http::extract::{from_value, parse_json};
+use crate::http::limits;
 use crate::http::openapi::ErrorBody;
 use crate::http::schemas::{BatchAnswer, BatchBody, CaseBody, CasePatch, CaseView, CaseWritten};
 use crate::http::AppState;
@@ -91,41 +96,229 @@ pub(crate) async fn patch_case(
     .await
 }
 
-/// `POST /api/v1/cases:batch`: NDJSON, one case per line, applied in one transaction;
-/// malformed lines are rejected with their line number while the others are accepted.
-/// A batch without a case is 400.
+/// `POST /api/v1/cases:batch`: NDJSON, one case per line; malformed lines are rejected
+/// with their line number while the others are accepted.
+///
+/// The body is read as it arrives, never held whole: every [`CHUNK_LINES`] lines (or
+/// [`CHUNK_BYTES`]) are applied in their own transaction, and each line's result is
+/// spooled to an unnamed temporary file, from which the answer is streamed. A line longer
+/// than 256 KiB is rejected alone (413 in its result). If the database fails part way,
+/// the chunks before are kept and the answer is 500: sending the batch again is safe, as
+/// an unchanged case emits nothing.
 #[utoipa::path(post, path = "/cases:batch", tag = "cases",
     request_body(content = BatchBody, content_type = "application/x-ndjson",
-                 description = "One case per line (`application/x-ndjson`): each line is a JSON object in the shape of `CaseState`, with its `id`; blank lines are skipped"),
+                 description = "One case per line (`application/x-ndjson`), any number of lines, each at most 256 KiB: each line is a JSON object in the shape of `CaseState`, with its `id`; blank lines are skipped"),
     responses((status = 202, description = "Per-line results (line numbers of rejected lines)", body = BatchAnswer),
-              (status = 400, description = "Not UTF-8, or no case in the batch", body = ErrorBody),
-              (status = 413, description = "Too large", body = ErrorBody)))]
-pub(crate) async fn batch(
-    State(state): State<AppState>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
+              (status = 400, description = "No case line at all, or the body broke off", body = ErrorBody),
+              (status = 408, description = "The body stalled for longer than the body timeout", body = ErrorBody)))]
+pub(crate) async fn batch(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
     let _intake = state.intake.enter();
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::new(Code::InvalidBody, "the body is not UTF-8 NDJSON"))?;
-    let mut parsed = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+    let mut lines = NdjsonLines::new(body, state.http.body_timeout);
+    let mut spool = Spool::new().await?;
+    let mut chunk = Vec::new();
+    let mut chunk_bytes = 0;
+    let mut arrived = Vec::new();
+    while lines.next_lines(&mut arrived).await? {
+        for (number, line) in arrived.drain(..) {
+            let parsed = match line {
+                Line::Text(bytes) => {
+                    if bytes.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    chunk_bytes += bytes.len();
+                    match std::str::from_utf8(&bytes) {
+                        Ok(text) => parse_batch_line(text),
+                        Err(_) => Err(ApiError::new(Code::InvalidBody, "the line is not UTF-8")),
+                    }
+                }
+                Line::TooLong => Err(limits::too_large("the line", limits::BATCH_LINE)),
+            };
+            chunk.push((number, parsed));
         }
-        parsed.push((index + 1, parse_batch_line(line)));
+        if chunk.len() >= CHUNK_LINES || chunk_bytes >= CHUNK_BYTES {
+            spool.apply(&state, std::mem::take(&mut chunk)).await?;
+            chunk_bytes = 0;
+        }
     }
-    if parsed.is_empty() {
+    if !chunk.is_empty() {
+        spool.apply(&state, chunk).await?;
+    }
+    if spool.accepted + spool.rejected == 0 {
         return Err(ApiError::new(
             Code::InvalidBody,
-            "the batch holds no case: send one JSON case per line",
+            "the batch has no case line",
         ));
     }
-    let outcome = ingest::apply_batch(&state, parsed).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({"accepted": outcome.accepted, "rejected": outcome.rejected, "results": outcome.results})),
-    )
-        .into_response())
+    spool.answer().await
+}
+
+/// Lines applied in one transaction.
+const CHUNK_LINES: usize = 1000;
+/// Bytes of lines applied in one transaction.
+const CHUNK_BYTES: usize = 2 * 1024 * 1024;
+
+/// One line of an NDJSON body.
+enum Line {
+    /// Its bytes, without the line break.
+    Text(Vec<u8>),
+    /// Longer than [`limits::BATCH_LINE`]; its bytes were dropped as they came.
+    TooLong,
+}
+
+/// Splits a streamed body into numbered lines, holding at most one line.
+struct NdjsonLines {
+    body: Body,
+    timeout: std::time::Duration,
+    pending: Vec<u8>,
+    too_long: bool,
+    number: usize,
+    done: bool,
+}
+
+impl NdjsonLines {
+    fn new(body: Body, timeout: std::time::Duration) -> NdjsonLines {
+        NdjsonLines {
+            body,
+            timeout,
+            pending: Vec::new(),
+            too_long: false,
+            number: 0,
+            done: false,
+        }
+    }
+
+    /// Appends the lines completed by the next piece of the body; false at its end.
+    async fn next_lines(&mut self, out: &mut Vec<(usize, Line)>) -> Result<bool, ApiError> {
+        if self.done {
+            return Ok(false);
+        }
+        let frame = tokio::time::timeout(self.timeout, self.body.frame())
+            .await
+            .map_err(|_| limits::too_slow(self.timeout))?;
+        let Some(frame) = frame else {
+            self.done = true;
+            if !self.pending.is_empty() || self.too_long {
+                self.finish_line(&[], out);
+            }
+            return Ok(true);
+        };
+        let frame = frame
+            .map_err(|e| ApiError::new(Code::InvalidBody, format!("the body broke off: {e}")))?;
+        let Ok(mut data) = frame.into_data() else {
+            return Ok(true);
+        };
+        while let Some(end) = data.iter().position(|b| *b == b'\n') {
+            self.finish_line(&data[..end], out);
+            data = data.slice(end + 1..);
+        }
+        if !self.too_long {
+            self.pending.extend_from_slice(&data);
+            if self.pending.len() > limits::BATCH_LINE {
+                self.too_long = true;
+                self.pending = Vec::new();
+            }
+        }
+        Ok(true)
+    }
+
+    fn finish_line(&mut self, tail: &[u8], out: &mut Vec<(usize, Line)>) {
+        self.number += 1;
+        let line = if self.too_long || self.pending.len() + tail.len() > limits::BATCH_LINE {
+            self.pending.clear();
+            Line::TooLong
+        } else {
+            let mut bytes = std::mem::take(&mut self.pending);
+            bytes.extend_from_slice(tail);
+            if bytes.last() == Some(&b'\r') {
+                bytes.pop();
+            }
+            Line::Text(bytes)
+        };
+        self.too_long = false;
+        out.push((self.number, line));
+    }
+}
+
+/// The per-line results of a batch, on disk until the answer is streamed, so memory does
+/// not grow with the batch.
+struct Spool {
+    file: tokio::io::BufWriter<tokio::fs::File>,
+    accepted: usize,
+    rejected: usize,
+    written: usize,
+}
+
+impl Spool {
+    async fn new() -> Result<Spool, ApiError> {
+        let file = tempfile::tempfile().map_err(ApiError::internal)?;
+        Ok(Spool {
+            file: tokio::io::BufWriter::new(tokio::fs::File::from_std(file)),
+            accepted: 0,
+            rejected: 0,
+            written: 0,
+        })
+    }
+
+    /// Applies one chunk in its own transaction and spools its results.
+    async fn apply(
+        &mut self,
+        state: &AppState,
+        chunk: Vec<ingest::BatchLine>,
+    ) -> Result<(), ApiError> {
+        let outcome = ingest::apply_batch(state, chunk).await?;
+        for result in &outcome.results {
+            if self.written > 0 {
+                self.file
+                    .write_all(b",")
+                    .await
+                    .map_err(ApiError::internal)?;
+            }
+            let bytes = serde_json::to_vec(result).map_err(ApiError::internal)?;
+            self.file
+                .write_all(&bytes)
+                .await
+                .map_err(ApiError::internal)?;
+            self.written += 1;
+        }
+        self.accepted += outcome.accepted;
+        self.rejected += outcome.rejected;
+        Ok(())
+    }
+
+    /// The 202 answer, streamed from the spool.
+    async fn answer(mut self) -> Result<Response, ApiError> {
+        self.file.flush().await.map_err(ApiError::internal)?;
+        let mut file = self.file.into_inner();
+        file.seek(std::io::SeekFrom::Start(0))
+            .await
+            .map_err(ApiError::internal)?;
+        let head = format!(
+            "{{\"accepted\":{},\"rejected\":{},\"results\":[",
+            self.accepted, self.rejected
+        );
+        let results = futures_util::stream::unfold(file, |mut file| async move {
+            let mut buffer = vec![0; 64 * 1024];
+            match file.read(&mut buffer).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buffer.truncate(n);
+                    Some((Ok(Bytes::from(buffer)), file))
+                }
+                Err(e) => Some((Err(e), file)),
+            }
+        });
+        let body = futures_util::stream::once(async move { Ok(Bytes::from(head)) })
+            .chain(results)
+            .chain(futures_util::stream::once(async {
+                Ok::<_, std::io::Error>(Bytes::from_static(b"]}"))
+            }));
+        Ok((
+            StatusCode::ACCEPTED,
+            [(header::CONTENT_TYPE, "application/json")],
+            Body::from_stream(body),
+        )
+            .into_response())
+    }
 }
 
 /// `GET /api/v1/cases/{id}`: the state, queue and invites of a case.
