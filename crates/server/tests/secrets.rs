@@ -101,29 +101,36 @@ async fn stored_occurrences(database: &TestDatabase, needle: &str) -> Vec<String
     found
 }
 
+/// Runs `$body` with `$pool` connected to the test database, whichever backend it is on.
+macro_rules! with_pool {
+    ($database:expr, |$pool:ident| $body:expr) => {
+        if $database.is_postgres() {
+            let $pool = sqlx::PgPool::connect($database.url())
+                .await
+                .expect("connect");
+            let out = $body;
+            $pool.close().await;
+            out
+        } else {
+            let $pool = sqlx::SqlitePool::connect($database.url())
+                .await
+                .expect("connect");
+            let out = $body;
+            $pool.close().await;
+            out
+        }
+    };
+}
+
 /// Every stored config change as `(kind/id, body)`, read with SQL.
 async fn stored_rows(database: &TestDatabase) -> Vec<(String, String)> {
-    use sqlx::Row;
     let query = "SELECT kind, id, COALESCE(body, '') AS body FROM config_changes";
-    let rows: Vec<(String, String, String)> = if database.is_postgres() {
-        let pool = sqlx::PgPool::connect(database.url())
+    let rows: Vec<(String, String, String)> = with_pool!(database, |pool| {
+        sqlx::query_as(query)
+            .fetch_all(&pool)
             .await
-            .expect("connect");
-        let rows = sqlx::query(query).fetch_all(&pool).await.expect("select");
-        pool.close().await;
-        rows.iter()
-            .map(|r| (r.get("kind"), r.get("id"), r.get("body")))
-            .collect()
-    } else {
-        let pool = sqlx::SqlitePool::connect(database.url())
-            .await
-            .expect("connect");
-        let rows = sqlx::query(query).fetch_all(&pool).await.expect("select");
-        pool.close().await;
-        rows.iter()
-            .map(|r| (r.get("kind"), r.get("id"), r.get("body")))
-            .collect()
-    };
+            .expect("select")
+    });
     rows.into_iter()
         .map(|(kind, id, body)| (format!("{kind}/{id}"), body))
         .collect()
@@ -391,29 +398,14 @@ async fn rotate_key_seals_secrets_an_earlier_version_stored_in_plain_text() {
 /// Overwrites an account's stored body with SQL, as an earlier version would have stored it.
 async fn set_stored_body(database: &TestDatabase, id: &str, body: &str) {
     let query = "UPDATE config_changes SET body = $1 WHERE kind = 'accounts' AND id = $2";
-    if database.is_postgres() {
-        let pool = sqlx::PgPool::connect(database.url())
-            .await
-            .expect("connect");
+    with_pool!(database, |pool| {
         sqlx::query(query)
             .bind(body)
             .bind(id)
             .execute(&pool)
             .await
             .expect("update");
-        pool.close().await;
-    } else {
-        let pool = sqlx::SqlitePool::connect(database.url())
-            .await
-            .expect("connect");
-        sqlx::query(query)
-            .bind(body)
-            .bind(id)
-            .execute(&pool)
-            .await
-            .expect("update");
-        pool.close().await;
-    }
+    });
 }
 
 #[tokio::test]

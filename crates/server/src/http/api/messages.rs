@@ -4,6 +4,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use closeloop_whatsapp::wire::limits::TEXT_BODY_MAX;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -38,10 +39,12 @@ pub(crate) async fn create(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let message: MessageBody = parse_json(&body)?;
-    if message.text.chars().count() > 4096 {
-        return Err(
-            ApiError::new(Code::InvalidField, "text is longer than 4096 characters").at("text"),
-        );
+    if message.text.chars().count() > TEXT_BODY_MAX {
+        return Err(ApiError::new(
+            Code::InvalidField,
+            format!("text is longer than {TEXT_BODY_MAX} characters"),
+        )
+        .at("text"));
     }
     if let Some(account) = &message.account {
         if state.config().account(account).is_none() {
