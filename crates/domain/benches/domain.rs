@@ -53,6 +53,7 @@ fn main() {
     .unwrap_or_else(|e| panic!("{e}"));
     let mut after = before.clone();
     after.status = "Resolved".into();
+    let index = engine::RuleIndex::new(&loaded.config.rules);
     let t = median(101, 200, || {
         let ctx = EvalContext {
             event_kind: EventKind::CaseUpdated,
@@ -61,7 +62,7 @@ fn main() {
             invites: &[],
             now: time::OffsetDateTime::UNIX_EPOCH,
         };
-        black_box(engine::evaluate(&loaded.config.rules, &ctx));
+        black_box(engine::evaluate(&loaded.config.rules, &index, &ctx));
     });
     println!(
         "evaluate the SPEC example's 3 rules on a resolving case: median {:.2} µs",

@@ -8,8 +8,8 @@
 use serde::Serialize;
 
 use crate::action::{Action, ThenElement};
-use crate::case::field_changed;
-use crate::condition::{Condition, ConditionTrace, EvalContext, Op};
+use crate::case::{field_changed, Case};
+use crate::condition::{Condition, ConditionTrace, EvalContext, EventKind, Op};
 use crate::field::FieldPath;
 use crate::rule::Rule;
 
@@ -34,36 +34,83 @@ pub struct RuleOutcome {
     pub unchanged: Option<String>,
 }
 
+/// The rules of a config arranged for evaluation, built once per config: for each event
+/// kind the rules whose trigger fits it, and for each rule the case fields that must change
+/// for it to hold (`changed`, `changed_to`, `changed_from` in its top-level `all`).
+#[derive(Clone, Debug, Default)]
+pub struct RuleIndex {
+    by_kind: [Vec<usize>; EventKind::ALL.len()],
+    required: Vec<Vec<FieldPath>>,
+}
+
+impl RuleIndex {
+    /// The index of `rules`; it answers for that list only.
+    pub fn new(rules: &[Rule]) -> RuleIndex {
+        let mut by_kind: [Vec<usize>; EventKind::ALL.len()] = Default::default();
+        for (slot, kind) in by_kind.iter_mut().zip(EventKind::ALL) {
+            *slot = (0..rules.len())
+                .filter(|&i| rules[i].on.fits(kind))
+                .collect();
+        }
+        let required = rules
+            .iter()
+            .map(|rule| {
+                let mut fields = Vec::new();
+                if let Some(when) = &rule.when {
+                    required_changes(when, &mut fields);
+                }
+                fields.into_iter().cloned().collect()
+            })
+            .collect();
+        RuleIndex { by_kind, required }
+    }
+
+    /// The positions of the rules whose trigger fits `kind`, in config order.
+    fn fitting(&self, kind: EventKind) -> &[usize] {
+        let slot = EventKind::ALL.iter().position(|k| *k == kind);
+        slot.map_or(&[], |i| &self.by_kind[i])
+    }
+
+    /// The first field rule `i` needs to have changed that this event left as it was.
+    fn unchanged<'i>(
+        &'i self,
+        i: usize,
+        before: Option<&Case>,
+        after: &Case,
+    ) -> Option<&'i FieldPath> {
+        self.required[i]
+            .iter()
+            .find(|field| !field_changed(before, after, field))
+    }
+
+    /// Whether some rule is to be evaluated for an event of `kind` that changed the case
+    /// from `before` to `after`; when none is, the event needs no further facts.
+    pub fn any_to_evaluate(&self, kind: EventKind, before: Option<&Case>, after: &Case) -> bool {
+        self.fitting(kind)
+            .iter()
+            .any(|&i| self.unchanged(i, before, after).is_none())
+    }
+}
+
 /// Evaluates every rule whose trigger fits `ctx.event_kind`, in the given order. A rule
-/// that needs a case field to change (`changed`, `changed_to`, `changed_from` in its
-/// top-level `all`) is not evaluated when that field did not change: a `survey_updated` or
-/// `message_received` event leaves the case as it was, so "on Resolved" rules cannot hold.
-pub fn evaluate(rules: &[Rule], ctx: &EvalContext) -> Vec<RuleOutcome> {
-    rules
+/// that needs a case field to change is not evaluated when that field did not change: a
+/// `survey_updated` or `message_received` event leaves the case as it was, so "on Resolved"
+/// rules cannot hold. `index` is [`RuleIndex::new`] of `rules`.
+pub fn evaluate(rules: &[Rule], index: &RuleIndex, ctx: &EvalContext) -> Vec<RuleOutcome> {
+    index
+        .fitting(ctx.event_kind)
         .iter()
-        .filter(|r| r.on.fits(ctx.event_kind))
-        .map(|r| match unchanged_requirement(r, ctx) {
+        .map(|&i| match index.unchanged(i, ctx.before, ctx.after) {
             Some(field) => RuleOutcome {
-                rule: r.id.clone(),
+                rule: rules[i].id.clone(),
                 matched: false,
                 conditions: Vec::new(),
                 actions: Vec::new(),
                 unchanged: Some(field.as_string()),
             },
-            None => evaluate_rule(r, ctx),
+            None => evaluate_rule(&rules[i], ctx),
         })
         .collect()
-}
-
-/// The first case field the rule needs to have changed that did not change in this event.
-fn unchanged_requirement<'r>(rule: &'r Rule, ctx: &EvalContext) -> Option<&'r FieldPath> {
-    let mut required = Vec::new();
-    if let Some(when) = &rule.when {
-        required_changes(when, &mut required);
-    }
-    required
-        .into_iter()
-        .find(|field| !field_changed(ctx.before, ctx.after, field))
 }
 
 /// The fields that must change for `condition` to hold: its `changed: true`,
@@ -303,7 +350,7 @@ mod tests {
             before: Some(&resolved),
             ..ctx(EventKind::SurveyUpdated, &resolved)
         };
-        let out = evaluate(&rules, &unchanged);
+        let out = evaluate(&rules, &RuleIndex::new(&rules), &unchanged);
         assert_eq!(out[0].unchanged.as_deref(), Some("case.status"));
         assert!(!out[0].matched && out[0].conditions.is_empty());
         assert_eq!(
@@ -316,10 +363,14 @@ mod tests {
             before: Some(&open),
             ..ctx(EventKind::CaseUpdated, &resolved)
         };
-        let out = evaluate(&rules, &resolving);
+        let out = evaluate(&rules, &RuleIndex::new(&rules), &resolving);
         assert_eq!(out[0].unchanged, None);
         assert!(out[0].matched, "the change is there: evaluated and matched");
-        let created = evaluate(&rules, &ctx(EventKind::CaseCreated, &resolved));
+        let created = evaluate(
+            &rules,
+            &RuleIndex::new(&rules),
+            &ctx(EventKind::CaseCreated, &resolved),
+        );
         assert!(created[0].matched, "a new case counts as changed");
     }
 
@@ -348,7 +399,12 @@ mod tests {
                 ThenElement::Action(invite("a")),
             ],
         );
-        let out = evaluate(&[r], &ctx(EventKind::CaseUpdated, &case));
+        let rules = [r];
+        let out = evaluate(
+            &rules,
+            &RuleIndex::new(&rules),
+            &ctx(EventKind::CaseUpdated, &case),
+        );
         assert_eq!(out.len(), 1);
         assert!(out[0].matched);
         assert_eq!(
@@ -390,7 +446,11 @@ mod tests {
             ),
             rule("sched", queue, None, vec![ThenElement::Action(remind("a"))]),
         ];
-        let updated = evaluate(&rules, &ctx(EventKind::SurveyUpdated, &case));
+        let updated = evaluate(
+            &rules,
+            &RuleIndex::new(&rules),
+            &ctx(EventKind::SurveyUpdated, &case),
+        );
         let summary: Vec<_> = updated
             .iter()
             .map(|o| (o.rule.as_str(), o.matched, o.actions.len()))
@@ -398,7 +458,11 @@ mod tests {
         assert_eq!(summary, vec![("always", true, 1), ("resolved", false, 0)]);
         assert_eq!(updated[1].conditions.len(), 1);
 
-        let scheduled = evaluate(&rules, &ctx(EventKind::Scheduled, &case));
+        let scheduled = evaluate(
+            &rules,
+            &RuleIndex::new(&rules),
+            &ctx(EventKind::Scheduled, &case),
+        );
         assert_eq!(scheduled.len(), 1);
         assert_eq!(scheduled[0].rule, "sched");
         assert_eq!(scheduled[0].actions, vec![remind("a")]);

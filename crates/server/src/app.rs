@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
-use closeloop_store::Store;
+use closeloop_store::{Backend, Store};
 use closeloop_whatsapp::client::CloudClient;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
@@ -111,11 +111,7 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
         },
     };
     let mut tasks = workers.spawn_all(&stop);
-    tasks.push(tokio::spawn(ingest::run(
-        ctx.clone(),
-        ingest_queue,
-        stop.clone(),
-    )));
+    tasks.push(spawn_group_commit(ctx.clone(), ingest_queue, stop.clone())?);
     let state: AppState = Arc::new(Services {
         ctx: ctx.clone(),
         intake,
@@ -137,6 +133,32 @@ pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
         shutdown,
         tasks,
     })
+}
+
+/// Starts the group-commit writer. On SQLite it gets a thread of its own: its statements
+/// run in place on the writing connection, and there they keep no HTTP or worker task
+/// waiting. PostgreSQL's statements wait on the network, so it is one more task.
+fn spawn_group_commit(
+    ctx: Arc<Context>,
+    queue: ingest::IngestQueue,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<JoinHandle<()>> {
+    if ctx.store.backend() != Backend::Sqlite {
+        return Ok(tokio::spawn(ingest::run(ctx, queue, stop)));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (ended, end) = tokio::sync::oneshot::channel::<()>();
+    std::thread::Builder::new()
+        .name("closeloop-writer".into())
+        .spawn(move || {
+            runtime.block_on(ingest::run(ctx, queue, stop));
+            let _ = ended.send(());
+        })?;
+    Ok(tokio::spawn(async move {
+        let _ = end.await;
+    }))
 }
 
 impl Running {

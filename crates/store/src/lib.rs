@@ -12,12 +12,15 @@
 //! accelerated one.
 
 /// Runs `$body` once per backend with `$c` bound to the write transaction's connection
-/// (and `$db` to the [`Backend`], for the statements that differ).
+/// (and `$db` to the [`Backend`], for the statements that differ). On SQLite the body's
+/// `sqlx::query` is [`lite::query`]: the statements run in place on the held writer.
 macro_rules! on_tx {
     ($tx:expr, $c:ident, $db:ident => $body:expr) => {
         match &mut $tx.conn {
             $crate::Conn::Sqlite(t) => {
-                let $c: &mut sqlx::SqliteConnection = &mut **t;
+                #[allow(unused_imports)]
+                use $crate::lite as sqlx;
+                let $c: &mut $crate::lite::Lite = &mut t.0;
                 let $db = $crate::Backend::Sqlite;
                 $body
             }
@@ -33,13 +36,13 @@ macro_rules! on_tx {
     };
 }
 
-/// Runs `$body` once per backend with `$c` bound to a pool: SQLite's pool `$which`
-/// (`read`, or `write`, its one writing connection), or PostgreSQL's one pool.
-macro_rules! on_pool {
-    ($store:expr, $which:ident, $c:ident, $db:ident => $body:expr) => {
+/// Runs `$body` once per backend with `$c` bound to a pool of readers (SQLite's, which
+/// run concurrently thanks to WAL, or PostgreSQL's one pool).
+macro_rules! on_read {
+    ($store:expr, $c:ident, $db:ident => $body:expr) => {
         match &$store.pools {
-            $crate::Pools::Sqlite { $which, .. } => {
-                let $c: &sqlx::SqlitePool = $which;
+            $crate::Pools::Sqlite { read, .. } => {
+                let $c: &sqlx::SqlitePool = read;
                 let $db = $crate::Backend::Sqlite;
                 $body
             }
@@ -50,25 +53,34 @@ macro_rules! on_pool {
             }
         }
     };
-}
-
-/// `on_pool` for reads.
-macro_rules! on_read {
-    ($store:expr, $c:ident, $db:ident => $body:expr) => {
-        on_pool!($store, read, $c, $db => $body)
-    };
     ($store:expr, $c:ident => $body:expr) => {
-        on_pool!($store, read, $c, _db => $body)
+        on_read!($store, $c, _db => $body)
     };
 }
 
-/// `on_pool` for a write of one statement (SQLite's one writing connection).
+/// Runs `$body`, a write of one statement, once per backend: on SQLite with `$c` bound to
+/// the writer (held for the statement, which commits on its own), on PostgreSQL to its
+/// pool.
 macro_rules! on_write {
     ($store:expr, $c:ident, $db:ident => $body:expr) => {
-        on_pool!($store, write, $c, $db => $body)
+        match &$store.pools {
+            $crate::Pools::Sqlite { writer, .. } => {
+                #[allow(unused_imports)]
+                use $crate::lite as sqlx;
+                let mut held = writer.take().await;
+                let $c: &mut $crate::lite::Lite = &mut held;
+                let $db = $crate::Backend::Sqlite;
+                $body
+            }
+            $crate::Pools::Postgres(pool) => {
+                let $c: &sqlx::PgPool = pool;
+                let $db = $crate::Backend::Postgres;
+                $body
+            }
+        }
     };
     ($store:expr, $c:ident => $body:expr) => {
-        on_pool!($store, write, $c, _db => $body)
+        on_write!($store, $c, _db => $body)
     };
 }
 
@@ -82,6 +94,7 @@ mod events;
 mod fields;
 mod idempotency;
 mod invites;
+mod lite;
 mod messages;
 mod retention;
 mod schedule;
@@ -94,7 +107,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{ConnectOptions, Connection, PgPool, Postgres, SqlitePool, Transaction};
 
 pub use accounts::AccountHealth;
 pub use analytics::{AnalyticsQuery, AnalyticsRow, GroupBy, ScoreQuestions};
@@ -159,10 +172,15 @@ impl Backend {
 /// The connection pools of a backend.
 #[derive(Clone, Debug)]
 pub(crate) enum Pools {
-    /// SQLite allows one writer at a time: a pool of exactly one writing connection
-    /// (writes queue in-process instead of failing with `SQLITE_BUSY`) and a pool of
-    /// readers that run concurrently thanks to WAL.
-    Sqlite { write: SqlitePool, read: SqlitePool },
+    /// SQLite allows one writer at a time: one writing connection that units of work take
+    /// in turn (writes queue in-process instead of failing with `SQLITE_BUSY`), and a pool
+    /// of readers that run concurrently thanks to WAL. `options` opens the connection the
+    /// migrations run on.
+    Sqlite {
+        writer: lite::Writer,
+        read: SqlitePool,
+        options: Box<SqliteConnectOptions>,
+    },
     /// PostgreSQL: one pool; concurrent writers are kept apart by row locks, `SKIP
     /// LOCKED` claims and per-case advisory locks.
     Postgres(PgPool),
@@ -176,8 +194,21 @@ pub struct Store {
 
 /// The connection of a write transaction.
 pub(crate) enum Conn {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(LiteTx),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// SQLite's writer, held with a transaction open on it: one dropped before its commit
+/// (an error, a cancelled request) is rolled back, as sqlx's transactions are.
+pub(crate) struct LiteTx(lite::Held);
+
+impl Drop for LiteTx {
+    fn drop(&mut self) {
+        if self.0.in_transaction() {
+            // Nothing to report to: the unit of work that held it has already failed.
+            let _ = self.0.batch("ROLLBACK");
+        }
+    }
 }
 
 /// One write transaction. All effects of one unit of work (a case update and its
@@ -214,21 +245,24 @@ impl Store {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(false)
             .pragma("cache_size", "-32000");
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .test_before_acquire(false)
-            .connect_with(options.clone())
-            .await?;
+        let path = options.get_filename();
+        if path.as_os_str() == ":memory:" {
+            // Its readers would each see a database of their own.
+            return Err(StoreError::UnsupportedUrl(redact_url(url)));
+        }
+        let writer = lite::Writer::open(path)?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
             .test_before_acquire(false)
-            .connect_with(options.read_only(false))
+            .connect_with(options.clone())
             .await?;
         Ok(Store {
-            pools: Pools::Sqlite { write, read },
+            pools: Pools::Sqlite {
+                writer,
+                read,
+                options: Box::new(options),
+            },
         })
     }
 
@@ -263,26 +297,29 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub async fn take_back_leases(&self) -> Result<u64> {
-        let Pools::Sqlite { write, .. } = &self.pools else {
+        if self.backend() != Backend::Sqlite {
             return Ok(0);
-        };
-        let mut tx = write.begin().await?;
-        let events = sqlx::query(
-            "UPDATE events SET lease_owner = NULL, lease_until = NULL \
-             WHERE done_at IS NULL AND lease_owner IS NOT NULL",
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let messages = sqlx::query(
-            "UPDATE messages SET outbox = 'queued', lease_owner = NULL, lease_until = NULL \
-             WHERE outbox = 'sending'",
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        }
+        let mut tx = self.begin().await?;
+        let taken = on_tx!(tx, c => {
+            let events = sqlx::query(
+                "UPDATE events SET lease_owner = NULL, lease_until = NULL \
+                 WHERE done_at IS NULL AND lease_owner IS NOT NULL",
+            )
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+            let messages = sqlx::query(
+                "UPDATE messages SET outbox = 'queued', lease_owner = NULL, lease_until = NULL \
+                 WHERE outbox = 'sending'",
+            )
+            .execute(c)
+            .await?
+            .rows_affected();
+            events + messages
+        });
         tx.commit().await?;
-        Ok(events + messages)
+        Ok(taken)
     }
 
     /// Applies the schema migrations that have not run yet (each backend has its own).
@@ -296,7 +333,16 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
         let ran = match &self.pools {
-            Pools::Sqlite { write, .. } => migrator.run(write).await,
+            Pools::Sqlite {
+                writer, options, ..
+            } => {
+                // The writer waits, so the migrations' connection writes alone.
+                let _held = writer.take().await;
+                let mut conn = options.connect().await?;
+                let ran = migrator.run(&mut conn).await;
+                conn.close().await?;
+                ran
+            }
             Pools::Postgres(pool) => migrator.run(pool).await,
         };
         match ran {
@@ -319,12 +365,13 @@ impl Store {
     /// On database failure.
     pub async fn compact(&self) -> Result<()> {
         match &self.pools {
-            Pools::Sqlite { write, .. } => {
-                sqlx::query("VACUUM").execute(write).await?;
+            Pools::Sqlite { writer, .. } => {
+                let mut held = writer.take().await;
+                held.batch("VACUUM")?;
                 // The pragma answers (busy, log pages, checkpointed pages); busy means a
                 // reader kept the log from being emptied.
-                let busy: i64 = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .fetch_one(write)
+                let busy: i64 = lite::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .fetch_one(&mut held)
                     .await?
                     .try_get(0)?;
                 if busy != 0 {
@@ -346,7 +393,13 @@ impl Store {
     /// When a connection cannot be had.
     pub async fn begin(&self) -> Result<StoreTx> {
         let conn = match &self.pools {
-            Pools::Sqlite { write, .. } => Conn::Sqlite(write.begin().await?),
+            Pools::Sqlite { writer, .. } => {
+                let mut held = writer.take().await;
+                // IMMEDIATE: another process's writer (`rotate-key`) is waited for at the
+                // start, by the busy timeout, rather than failing at the first write.
+                held.batch("BEGIN IMMEDIATE")?;
+                Conn::Sqlite(LiteTx(held))
+            }
             Pools::Postgres(pool) => Conn::Postgres(pool.begin().await?),
         };
         Ok(StoreTx { conn })
@@ -360,8 +413,8 @@ impl Store {
     /// Closes the pools, waiting for running queries.
     pub async fn close(&self) {
         match &self.pools {
-            Pools::Sqlite { write, read } => {
-                write.close().await;
+            Pools::Sqlite { writer, read, .. } => {
+                drop(writer.take().await);
                 read.close().await;
             }
             Pools::Postgres(pool) => pool.close().await,
@@ -433,7 +486,7 @@ impl StoreTx {
     /// When the commit fails; then nothing of it is kept.
     pub async fn commit(self) -> Result<()> {
         match self.conn {
-            Conn::Sqlite(t) => t.commit().await?,
+            Conn::Sqlite(mut t) => t.0.batch("COMMIT")?,
             Conn::Postgres(t) => t.commit().await?,
         }
         Ok(())

@@ -58,7 +58,7 @@ impl Store {
                 .await?
                 .iter()
                 .map(|r| r.try_get(0))
-                .collect::<Result<Vec<String>, sqlx::Error>>()
+                .collect::<Result<Vec<String>, ::sqlx::Error>>()
         })?;
         for stale in existing.iter().filter(|r| !known.contains(&r.as_str())) {
             on_tx!(tx, c => sqlx::query("DELETE FROM queue_schedule WHERE rule_id = $1")
@@ -209,7 +209,7 @@ impl StoreTx {
                 .await?
                 .iter()
                 .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<Vec<_>, sqlx::Error>>()
+                .collect::<Result<Vec<(String, String)>, ::sqlx::Error>>()
         })?;
         let mut emitted = 0;
         for (rule_id, case_id) in due {

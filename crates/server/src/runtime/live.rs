@@ -12,6 +12,7 @@ use std::sync::{Arc, RwLock};
 
 use closeloop_domain::config::document::{self, Kind};
 use closeloop_domain::config::{load_document, Config, ConfigError, Loaded, Validation};
+use closeloop_domain::engine::RuleIndex;
 use closeloop_domain::rule::Trigger;
 use closeloop_store::{AccountHealth, QueueRule, QueueRules, Store, StoreError};
 use serde_json::Value;
@@ -42,6 +43,8 @@ pub(crate) struct Snapshot {
     pub(crate) document: Value,
     /// The queue rules of the config, by queue.
     pub(crate) queue_rules: QueueRules,
+    /// The config's rules by the event kinds and changes they can hold for.
+    pub(crate) rule_index: RuleIndex,
     /// The config's revision in the database (it grows with every API change, made by
     /// any process); a process whose snapshot is older reloads.
     pub(crate) revision: i64,
@@ -68,6 +71,7 @@ impl Snapshot {
         revisions.insert((changed.0, changed.1.to_owned()), changed.2);
         Snapshot {
             queue_rules: queue_rules(&config),
+            rule_index: RuleIndex::new(&config.rules),
             config: Arc::new(config),
             document,
             revision: self.revision + 1,
@@ -164,6 +168,7 @@ async fn load_snapshot(
     .map_err(OpenError::Invalid)?;
     let snapshot = Snapshot {
         queue_rules: queue_rules(&config),
+        rule_index: RuleIndex::new(&config.rules),
         config: Arc::new(config),
         document: value,
         revision,

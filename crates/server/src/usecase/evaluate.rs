@@ -91,8 +91,18 @@ async fn process_event(
         tx.finish_event(event.seq, instance, &trace, now).await?;
         return Ok(Outcome::default());
     }
-    let invites = tx.case_invites(&event.case_id).await?;
-    let facts: Vec<InviteFacts> = invites.iter().map(facts_of).collect();
+    let snapshot = state.live.snapshot();
+    let (config, index) = (&snapshot.config, &snapshot.rule_index);
+    // Survey conditions read the case's invites; an event no rule is evaluated for (a
+    // delivery status, say, when every rule waits for a status change) needs none.
+    let evaluated = event.rule_id.is_some()
+        || index.any_to_evaluate(event.kind, event.before.as_ref(), &event.after);
+    let facts: Vec<InviteFacts> = if evaluated {
+        let invites = tx.case_invites(&event.case_id).await?;
+        invites.iter().map(facts_of).collect()
+    } else {
+        Vec::new()
+    };
     let ctx = EvalContext {
         event_kind: event.kind,
         before: event.before.as_ref(),
@@ -101,14 +111,13 @@ async fn process_event(
         now: ms_to_datetime(now),
     };
     let outcomes = match (&event.kind, &event.rule_id) {
-        (EventKind::Scheduled, Some(rule_id)) => state
-            .config()
+        (EventKind::Scheduled, Some(rule_id)) => config
             .rules
             .iter()
             .filter(|r| &r.id == rule_id)
             .map(|r| engine::evaluate_rule(r, &ctx))
             .collect(),
-        _ => engine::evaluate(&state.config().rules, &ctx),
+        _ => engine::evaluate(&config.rules, index, &ctx),
     };
     state
         .metrics

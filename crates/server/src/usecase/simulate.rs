@@ -48,7 +48,7 @@ pub(crate) fn simulate(
         after.id,
         kind.as_str()
     );
-    let outcomes = engine::evaluate(&config.rules, &ctx);
+    let outcomes = engine::evaluate(&config.rules, &engine::RuleIndex::new(&config.rules), &ctx);
     for rule in &config.rules {
         match outcomes.iter().find(|o| o.rule == rule.id) {
             Some(outcome) => render_rule(&mut out, config, after, outcome),
