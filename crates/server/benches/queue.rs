@@ -86,6 +86,7 @@ async fn measure(stored: i64) -> anyhow::Result<(Duration, Duration)> {
         clock: Clock::real(),
         secret_key: None,
         http: closeloop::app::HttpLimits::default(),
+        wal_checkpoint: closeloop_store::WalCheckpoint::LARGE,
     })
     .await?;
     let startup = started.elapsed();

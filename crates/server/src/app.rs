@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
-use closeloop_store::{Backend, Store};
+use closeloop_store::{Backend, Store, WalCheckpoint};
 use closeloop_whatsapp::client::CloudClient;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
@@ -40,6 +40,8 @@ pub struct StartOptions {
     pub secret_key: Option<SecretKey>,
     /// The HTTP server's connection limits and timeouts.
     pub http: HttpLimits,
+    /// How much SQLite log a commit leaves before it is copied into the database.
+    pub wal_checkpoint: WalCheckpoint,
 }
 
 /// A started service.
@@ -59,7 +61,7 @@ pub struct Running {
 /// not load (a stored secret does not open without the key or with this one), the address is not loopback while no users are configured (the API would be
 /// open to the network), or it cannot be bound.
 pub async fn start(options: StartOptions) -> anyhow::Result<Running> {
-    let store = Store::open(&options.database_url).await?;
+    let store = Store::open_with(&options.database_url, options.wal_checkpoint).await?;
     store.migrate().await?;
     let taken_back = store.take_back_leases().await?;
     if taken_back > 0 {

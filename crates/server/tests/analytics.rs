@@ -139,6 +139,7 @@ async fn start() -> Fixture {
         clock: Clock::real(),
         secret_key: None,
         http: closeloop::app::HttpLimits::default(),
+        wal_checkpoint: closeloop_store::WalCheckpoint::LARGE,
     })
     .await
     .expect("service starts");

@@ -221,6 +221,42 @@ pub struct StoreTx {
 /// transactions, the group-commit writer and the workers at once.
 const POSTGRES_CONNECTIONS: u32 = 16;
 
+/// SQLite's reading connections, and the page cache of each (KiB, as SQLite's negative
+/// `cache_size`): reads are small lookups, and four full-size caches beside the writer's
+/// made most of the process's memory under load.
+const READERS: u32 = 4;
+const READER_CACHE: &str = "-8000";
+
+/// How many pages SQLite's write-ahead log may hold before a commit copies them into the
+/// database (a checkpoint, with an fsync of each file). A larger log takes fewer and
+/// cheaper checkpoints per write (each page is copied once however often it changed) and
+/// so more writes per second; a smaller one keeps the files small. PostgreSQL ignores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WalCheckpoint(u32);
+
+impl WalCheckpoint {
+    /// SQLite's own default, 1,000 pages (about 4 MB): the smallest files.
+    pub const SMALL: WalCheckpoint = WalCheckpoint(1_000);
+    /// 10,000 pages (about 40 MB of log): what `serve` uses, for throughput.
+    pub const LARGE: WalCheckpoint = WalCheckpoint(10_000);
+
+    /// A log of `pages` pages (at least 100).
+    pub fn pages_of(pages: u32) -> WalCheckpoint {
+        WalCheckpoint(pages.max(100))
+    }
+
+    /// The pages.
+    pub fn pages(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for WalCheckpoint {
+    fn default() -> Self {
+        WalCheckpoint::SMALL
+    }
+}
+
 impl Store {
     /// Opens the database at `url`: `sqlite://path` (created if missing, in WAL mode),
     /// `sqlite::memory:`, or `postgres://user@host/db` (which must exist).
@@ -232,6 +268,14 @@ impl Store {
     /// # Errors
     /// When the URL names no supported backend or the database cannot be opened.
     pub async fn open(url: &str) -> Result<Store> {
+        Store::open_with(url, WalCheckpoint::default()).await
+    }
+
+    /// [`Store::open`], with SQLite's log copied into the database every `checkpoint`.
+    ///
+    /// # Errors
+    /// When the URL names no supported backend or the database cannot be opened.
+    pub async fn open_with(url: &str, checkpoint: WalCheckpoint) -> Result<Store> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Store::open_postgres(url).await;
         }
@@ -250,12 +294,12 @@ impl Store {
             // Its readers would each see a database of their own.
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         }
-        let writer = lite::Writer::open(path)?;
+        let writer = lite::Writer::open(path, checkpoint.pages())?;
         let read = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(READERS)
             .acquire_timeout(Duration::from_secs(30))
             .test_before_acquire(false)
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("cache_size", READER_CACHE))
             .await?;
         Ok(Store {
             pools: Pools::Sqlite {

@@ -36,12 +36,13 @@ pub(crate) type Held = OwnedMutexGuard<Lite>;
 
 impl Writer {
     /// Opens the database file for writing, with the settings every connection of the store
-    /// has (WAL, `synchronous=NORMAL`, a 10 s busy timeout).
-    pub(crate) fn open(path: &std::path::Path) -> Result<Writer> {
-        Self::configure(path).map_err(database_error)
+    /// has (WAL, `synchronous=NORMAL`, a 10 s busy timeout). A commit that leaves more than
+    /// `checkpoint_pages` pages in the log copies them into the database.
+    pub(crate) fn open(path: &std::path::Path, checkpoint_pages: u32) -> Result<Writer> {
+        Self::configure(path, checkpoint_pages).map_err(database_error)
     }
 
-    fn configure(path: &std::path::Path) -> rusqlite::Result<Writer> {
+    fn configure(path: &std::path::Path, checkpoint_pages: u32) -> rusqlite::Result<Writer> {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -53,6 +54,7 @@ impl Writer {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "OFF")?;
         conn.pragma_update(None, "cache_size", -32000)?;
+        conn.pragma_update(None, "wal_autocheckpoint", checkpoint_pages)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Writer {
             conn: Arc::new(Mutex::new(Lite { conn })),

@@ -102,6 +102,8 @@ pub(crate) async fn run(
         clock: clock.clone(),
         secret_key: super::secret_key_from_env(KEY_VARIABLE)?,
         http: crate::app::HttpLimits::default(),
+        // The demo is left running on a laptop: the smallest files.
+        wal_checkpoint: closeloop_store::WalCheckpoint::SMALL,
     })
     .await?;
     let base = running.url();

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use closeloop_domain::duration::Duration;
+use closeloop_store::WalCheckpoint;
 
 use crate::app::{self, HttpLimits, StartOptions};
 use crate::cli::config_file;
@@ -17,6 +18,7 @@ pub(crate) async fn run(
     database: &str,
     listen: SocketAddr,
     http: HttpLimits,
+    wal_checkpoint: WalCheckpoint,
 ) -> anyhow::Result<ExitCode> {
     let secret_key = super::secret_key_from_env(KEY_VARIABLE)?;
     let loaded = match config_file::load(config) {
@@ -38,6 +40,7 @@ pub(crate) async fn run(
         clock: Clock::real(),
         secret_key,
         http,
+        wal_checkpoint,
     })
     .await?;
     println!("closeloop serving on {}", running.url());

@@ -302,6 +302,7 @@ async fn start_service(
         clock,
         secret_key: secret_key.map(|k| k.parse().expect("a valid test key")),
         http,
+        wal_checkpoint: closeloop_store::WalCheckpoint::LARGE,
     })
     .await
 }
