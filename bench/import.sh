@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Import throughput: LINES case updates (default 100,000) through `closeloop import` into a
 # fresh `closeloop serve` on SQLite with the demo config. Prints the import's summary line
-# (lines/s) and how long the service then needed to evaluate the rules for every event.
+# (lines/s), how long the service then needed to evaluate the rules for every event, and the
+# service's peak RSS.
 #
 #   cargo build --release -p closeloop && bash bench/import.sh [LINES]
 #   BATCH=5000 bash bench/import.sh      # lines per request (the import's --batch)
@@ -37,5 +38,7 @@ for _ in $(seq 3000); do
   sleep 0.2
 done
 done_at=$(date +%s.%N)
+peak=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
 awk -v a="$start" -v b="$imported" -v c="$done_at" -v n="$lines" 'BEGIN {
   printf "import answered in %.1f s (%.0f lines/s); every event evaluated %.1f s later\n", b - a, n / (b - a), c - b }'
+echo "service peak RSS (VmHWM): $((peak / 1024)) MiB"
