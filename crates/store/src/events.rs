@@ -184,6 +184,38 @@ impl StoreTx {
     }
 }
 
+impl StoreTx {
+    /// Claims, inside this transaction, the event with that id for `owner` until
+    /// `lease_until`, when it is pending, unleased and its case's oldest pending event (so
+    /// the event that wrote it can have it evaluated at once, in order).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn claim_event(
+        &mut self,
+        id: &str,
+        owner: &str,
+        lease_until: i64,
+    ) -> Result<Option<EventRow>> {
+        on_tx!(self, c => {
+            let row = sqlx::query(
+                "UPDATE events SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
+                 WHERE id = $3 AND done_at IS NULL AND lease_owner IS NULL \
+                   AND NOT EXISTS (SELECT 1 FROM events p \
+                                   WHERE p.case_id = events.case_id AND p.done_at IS NULL AND p.seq < events.seq) \
+                 RETURNING seq, id, case_id, kind, changed, before_state, before_patch, after_state, depth, \
+                 rule_id, attempts, created_at",
+            )
+            .bind(owner)
+            .bind(lease_until)
+            .bind(id)
+            .fetch_optional(c)
+            .await?;
+            row.as_ref().map(event_row).transpose()
+        })
+    }
+}
+
 impl Store {
     /// Claims up to `limit` events for `owner` until `lease_until`: the oldest pending
     /// event of each case whose earlier events are all done (per-case order), including

@@ -69,12 +69,51 @@ pub(crate) async fn process_batch(state: &Context, instance: &str) -> Result<usi
 }
 
 /// What processing an event led to.
-#[derive(Default)]
-struct Outcome {
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Outcome {
     /// A message was queued.
-    queued: bool,
+    pub(crate) queued: bool,
     /// A rule-made change emitted a new event.
-    cascaded: bool,
+    pub(crate) cascaded: bool,
+}
+
+/// Evaluates, inside the transaction that wrote it, the event with that id, when it is its
+/// case's oldest pending event: the update, its trace, its invites and queued messages then
+/// commit together, with no claim or second transaction for the event worker. The work runs
+/// in a savepoint of its own; when it fails, or the event waits behind an earlier one, the
+/// event stays pending for the event worker and the write that made it stands. Returns
+/// what it led to, or None when it was left to the worker.
+///
+/// # Errors
+/// On database failure of the savepoint itself.
+pub(crate) async fn process_written(
+    tx: &mut StoreTx,
+    state: &Context,
+    owner: &str,
+    event_id: &str,
+) -> Result<Option<Outcome>, StoreError> {
+    let now = state.clock.now_ms();
+    tx.savepoint().await?;
+    let done = match tx.claim_event(event_id, owner, now + LEASE_MS).await {
+        Ok(Some(event)) => process_event(tx, state, owner, &event).await.map(Some),
+        Ok(None) => Ok(None),
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(Some(outcome)) => {
+            tx.release_savepoint().await?;
+            Ok(Some(outcome))
+        }
+        Ok(None) => {
+            tx.release_savepoint().await?;
+            Ok(None)
+        }
+        Err(e) => {
+            tracing::warn!(event = %event_id, error = %e, "evaluating an event where it was written failed; the event worker takes it");
+            tx.rollback_to_savepoint().await?;
+            Ok(None)
+        }
+    }
 }
 
 /// Evaluates one event and writes everything it causes into `tx`.

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::runtime::ids::new_id;
 use crate::usecase::delivery::{self, Status};
 use crate::usecase::error::ApiError;
+use crate::usecase::evaluate;
 use crate::usecase::settle::{self, Settle};
 use crate::usecase::Context;
 
@@ -45,6 +46,8 @@ pub(crate) struct Answer {
     pub(crate) body: Value,
     /// Replayed from an earlier request with the same idempotency key.
     pub(crate) replayed: bool,
+    /// The event the update emitted (None when unchanged or replayed).
+    pub(crate) event_id: Option<String>,
 }
 
 /// One unit of work waiting for the writer.
@@ -159,6 +162,8 @@ pub(crate) async fn run(
     mut queue: IngestQueue,
     mut stop: watch::Receiver<bool>,
 ) {
+    // The lease owner of the events this writer evaluates where it writes them.
+    let owner = new_id("ingest");
     loop {
         let first = tokio::select! {
             job = queue.receiver.recv() => job,
@@ -174,7 +179,7 @@ pub(crate) async fn run(
                 Err(_) => break,
             }
         }
-        write_group(&state, jobs).await;
+        write_group(&state, &owner, jobs).await;
     }
     queue.receiver.close();
     let mut rest = Vec::new();
@@ -182,7 +187,7 @@ pub(crate) async fn run(
         rest.push(job);
     }
     if !rest.is_empty() {
-        write_group(&state, rest).await;
+        write_group(&state, &owner, rest).await;
     }
 }
 
@@ -248,7 +253,7 @@ impl Job {
     }
 }
 
-async fn write_group(state: &Context, jobs: Vec<Job>) {
+async fn write_group(state: &Context, owner: &str, jobs: Vec<Job>) {
     let now = state.clock.now_ms();
     let snapshot = state.live.snapshot();
     let ids: Vec<&str> = jobs
@@ -268,9 +273,11 @@ async fn write_group(state: &Context, jobs: Vec<Job>) {
             return;
         }
     };
-    let mut replies = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        replies.push(match job {
+    let mut replies: Vec<Reply> = Vec::with_capacity(jobs.len());
+    let (mut queued, mut cascaded, mut left_pending) = (false, false, false);
+    let mut jobs = jobs.into_iter();
+    while let Some(job) = jobs.next() {
+        let reply = match job {
             Job::Case(job) => {
                 let update = Update {
                     id: job.id,
@@ -278,6 +285,31 @@ async fn write_group(state: &Context, jobs: Vec<Job>) {
                     make: job.make,
                 };
                 let result = apply_in_savepoint(&mut tx, update, &snapshot.queue_rules, now).await;
+                if let Ok(Answer {
+                    event_id: Some(event),
+                    ..
+                }) = &result
+                {
+                    match evaluate::process_written(&mut tx, state, owner, event).await {
+                        Ok(Some(outcome)) => {
+                            queued |= outcome.queued;
+                            cascaded |= outcome.cascaded;
+                        }
+                        Ok(None) => left_pending = true,
+                        Err(e) => {
+                            // The transaction is broken: nothing of the group is kept.
+                            let error = ApiError::internal(&e);
+                            let _ = job.reply.send(Err(error.clone()));
+                            for reply in replies {
+                                reply.fail(&error);
+                            }
+                            for job in jobs {
+                                job.fail(&error);
+                            }
+                            return;
+                        }
+                    }
+                }
                 Reply::Case(job.reply, result)
             }
             Job::Statuses(job) => {
@@ -288,7 +320,8 @@ async fn write_group(state: &Context, jobs: Vec<Job>) {
                 let result = settle_in_savepoint(&mut tx, &job.settle, now).await;
                 Reply::Changed(job.reply, result)
             }
-        });
+        };
+        replies.push(reply);
     }
     if let Err(e) = tx.commit().await {
         let error = ApiError::internal(&e);
@@ -297,11 +330,18 @@ async fn write_group(state: &Context, jobs: Vec<Job>) {
         }
         return;
     }
-    let changed = replies.iter().any(Reply::changed);
+    // A status or settle that changed an invite emitted an event for the worker; so did a
+    // rule-made change, or an update whose event waits behind an earlier one.
+    let statuses_changed = replies
+        .iter()
+        .any(|r| matches!(r, Reply::Changed(..)) && r.changed());
     for reply in replies {
         reply.send();
     }
-    if changed {
+    if queued {
+        state.wake_dispatch.notify_waiters();
+    }
+    if statuses_changed || cascaded || left_pending {
         state.wake_events.notify_one();
     }
 }
@@ -385,6 +425,7 @@ async fn apply(
                 changed: stored.status == CHANGED,
                 body: serde_json::from_str(&stored.body).unwrap_or(Value::Null),
                 replayed: true,
+                event_id: None,
             });
         }
     }
@@ -409,10 +450,15 @@ async fn apply(
         };
         tx.remember_answer(key, &answer, now).await?;
     }
+    let event_id = match change {
+        CaseChange::Changed { event_id, .. } => Some(event_id),
+        CaseChange::Unchanged => None,
+    };
     Ok(Answer {
         changed,
         body,
         replayed: false,
+        event_id,
     })
 }
 
