@@ -57,12 +57,7 @@ async fn a_database_migrated_by_a_newer_closeloop_is_refused() {
 
     migrate_from_the_future(&database).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("closeloop.yaml");
-    std::fs::write(
-        &config,
-        config_yaml("http://127.0.0.1:9", &Options::default()),
-    )
-    .unwrap();
+    let config = unreachable_config_file(dir.path());
     for args in [
         vec!["migrate", "--database", database.url()],
         vec![

@@ -170,6 +170,18 @@ async fn rotate_key(database: &str, old: Option<&str>, new: &str) -> std::proces
     command.output().await.expect("closeloop runs")
 }
 
+/// Runs `rotate-key`, which must succeed, and answers what it printed.
+async fn rotated(database: &str, old: Option<&str>, new: &str) -> String {
+    let output = rotate_key(database, old, new).await;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 #[tokio::test]
 async fn secrets_written_through_the_api_are_stored_sealed_and_still_work() {
     let mut app = spawn(Some(SECRET_KEY)).await;
@@ -262,12 +274,7 @@ async fn without_a_key_a_secret_is_refused_and_everything_else_is_served() {
 #[tokio::test]
 async fn serve_refuses_a_malformed_key_naming_the_variable() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("closeloop.yaml");
-    std::fs::write(
-        &config,
-        config_yaml("http://127.0.0.1:9", &Options::default()),
-    )
-    .unwrap();
+    let config = unreachable_config_file(dir.path());
     let database = format!("sqlite://{}", dir.path().join("db.sqlite").display());
     let output = serve_command(&config, &database, free_port())
         .env("CLOSELOOP_SECRET_KEY", "not-a-key")
@@ -298,13 +305,7 @@ async fn rotate_key_seals_every_secret_with_the_new_key() {
     let mut before = stored_rows(&app.database).await;
     before.extend(superseded);
 
-    let output = rotate_key(app.database.url(), Some(SECRET_KEY), NEW_KEY).await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = rotated(app.database.url(), Some(SECRET_KEY), NEW_KEY).await;
     assert!(stdout.contains("3 secret(s)"), "{stdout}");
 
     let after = stored_rows(&app.database).await;
@@ -379,13 +380,7 @@ async fn rotate_key_seals_secrets_an_earlier_version_stored_in_plain_text() {
     set_stored_body(&app.database, "support-wa", &plain.to_string()).await;
     assert!(!stored_occurrences(&app.database, TOKEN).await.is_empty());
 
-    let output = rotate_key(app.database.url(), None, NEW_KEY).await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = rotated(app.database.url(), None, NEW_KEY).await;
     assert!(stdout.contains("3 secret(s)"), "{stdout}");
     assert_no_plain_secret_stored(&app.database).await;
     app.restart_with_key(Some(NEW_KEY))
@@ -426,12 +421,7 @@ async fn postgres_stores_only_sealed_secrets() {
     }
     assert!(rows.iter().any(|(_, body)| body.contains("\"sealed:v1:")));
     app.halt().await;
-    let output = rotate_key(app.database.url(), Some(SECRET_KEY), NEW_KEY).await;
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    rotated(app.database.url(), Some(SECRET_KEY), NEW_KEY).await;
     assert_no_plain_secret_stored(&app.database).await;
     app.restart_with_key(Some(NEW_KEY))
         .await

@@ -100,13 +100,9 @@ pub(crate) async fn process_written(
         Err(e) => Err(e),
     };
     match done {
-        Ok(Some(outcome)) => {
+        Ok(outcome) => {
             tx.release_savepoint().await?;
-            Ok(Some(outcome))
-        }
-        Ok(None) => {
-            tx.release_savepoint().await?;
-            Ok(None)
+            Ok(outcome)
         }
         Err(e) => {
             tracing::warn!(event = %event_id, error = %e, "evaluating an event where it was written failed; the event worker takes it");

@@ -542,6 +542,18 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// Writes the test config, with a Cloud API nobody answers, as `closeloop.yaml` in `dir`,
+/// for a `serve` that is expected to refuse to start.
+pub fn unreachable_config_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let config = dir.join("closeloop.yaml");
+    std::fs::write(
+        &config,
+        config_yaml("http://127.0.0.1:9", &Options::default()),
+    )
+    .unwrap();
+    config
+}
+
 /// `closeloop serve` as a child process on loopback `port`, with the test config's
 /// environment and warnings only in its log; the caller says where stderr goes.
 pub fn serve_command(config: &std::path::Path, database: &str, port: u16) -> std::process::Command {
