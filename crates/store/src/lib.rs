@@ -258,8 +258,10 @@ impl Default for WalCheckpoint {
 }
 
 impl Store {
-    /// Opens the database at `url`: `sqlite://path` (created if missing, in WAL mode),
-    /// `sqlite::memory:`, or `postgres://user@host/db` (which must exist).
+    /// Opens the database at `url`: `sqlite://path` (created if missing, in WAL mode) or
+    /// `postgres://user@host/db` (which must exist). `sqlite::memory:` is refused: the
+    /// writer and the readers are separate connections, and each would see a database of
+    /// its own.
     ///
     /// SQLite: `synchronous=NORMAL` with WAL makes a committed transaction survive a
     /// killed process (the durability SPEC §4.10 asks for); only an operating-system
