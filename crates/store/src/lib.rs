@@ -87,6 +87,7 @@ macro_rules! on_write {
 mod accounts;
 mod analytics;
 mod cases;
+mod checkpointer;
 mod config_changes;
 mod conversation;
 mod error;
@@ -103,6 +104,7 @@ mod suppressions;
 mod trace_codec;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -180,6 +182,7 @@ pub(crate) enum Pools {
         writer: lite::Writer,
         read: SqlitePool,
         options: Box<SqliteConnectOptions>,
+        checkpointer: Arc<checkpointer::Checkpointer>,
     },
     /// PostgreSQL: one pool; concurrent writers are kept apart by row locks, `SKIP
     /// LOCKED` claims and per-case advisory locks.
@@ -221,23 +224,26 @@ pub struct StoreTx {
 /// transactions, the group-commit writer and the workers at once.
 const POSTGRES_CONNECTIONS: u32 = 16;
 
+/// How often `compact` tries to empty SQLite's log, 50 ms apart, before it reports it busy.
+const COMPACT_TRIES: u32 = 40;
+
 /// SQLite's reading connections, and the page cache of each (KiB, as SQLite's negative
 /// `cache_size`): reads are small lookups, and four 32 MiB caches beside the writer's made
 /// most of the process's memory under load (peak RSS 112 MiB against 80 MiB with these).
 const READERS: u32 = 4;
 const READER_CACHE: &str = "-4000";
 
-/// How many pages SQLite's write-ahead log may hold before a commit copies them into the
-/// database (a checkpoint, with an fsync of each file). A larger log takes fewer and
-/// cheaper checkpoints per write (each page is copied once however often it changed) and
-/// so more writes per second; a smaller one keeps the files small. PostgreSQL ignores it.
+/// How many pages SQLite's write-ahead log may hold before it is restarted from its
+/// beginning. The log is copied into the database in the background all the time (see
+/// `checkpointer`); a restart holds the writer for a moment, so a larger log takes fewer
+/// of them and a smaller one keeps the files small. PostgreSQL ignores it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WalCheckpoint(u32);
 
 impl WalCheckpoint {
     /// SQLite's own default, 1,000 pages (about 4 MB): the smallest files.
     pub const SMALL: WalCheckpoint = WalCheckpoint(1_000);
-    /// 10,000 pages (about 40 MB of log): what `serve` uses, for throughput.
+    /// 10,000 pages (about 40 MB of log): what `serve` uses, for fewer restarts.
     pub const LARGE: WalCheckpoint = WalCheckpoint(10_000);
 
     /// A log of `pages` pages (at least 100).
@@ -296,18 +302,21 @@ impl Store {
             // Its readers would each see a database of their own.
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         }
-        let writer = lite::Writer::open(path, checkpoint.pages())?;
+        let writer = lite::Writer::open(path)?;
         let read = SqlitePoolOptions::new()
             .max_connections(READERS)
             .acquire_timeout(Duration::from_secs(30))
             .test_before_acquire(false)
             .connect_with(options.clone().pragma("cache_size", READER_CACHE))
             .await?;
+        let checkpointer =
+            checkpointer::Checkpointer::start(path, writer.clone(), checkpoint.pages())?;
         Ok(Store {
             pools: Pools::Sqlite {
                 writer,
                 read,
                 options: Box::new(options),
+                checkpointer: Arc::new(checkpointer),
             },
         })
     }
@@ -415,13 +424,22 @@ impl Store {
                 let mut held = writer.take().await;
                 held.batch("VACUUM")?;
                 // The pragma answers (busy, log pages, checkpointed pages); busy means a
-                // reader kept the log from being emptied.
-                let busy: i64 = lite::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .fetch_one(&mut held)
-                    .await?
-                    .try_get(0)?;
-                if busy != 0 {
-                    return Err(StoreError::Busy("the WAL checkpoint was blocked"));
+                // reader, or the checkpointer's copy in progress, kept the log from being
+                // emptied: both end soon.
+                let mut tries = 0;
+                loop {
+                    let busy: i64 = lite::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .fetch_one(&mut held)
+                        .await?
+                        .try_get(0)?;
+                    if busy == 0 {
+                        break;
+                    }
+                    tries += 1;
+                    if tries == COMPACT_TRIES {
+                        return Err(StoreError::Busy("the WAL checkpoint was blocked"));
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }
             Pools::Postgres(pool) => {
@@ -459,7 +477,13 @@ impl Store {
     /// Closes the pools, waiting for running queries.
     pub async fn close(&self) {
         match &self.pools {
-            Pools::Sqlite { writer, read, .. } => {
+            Pools::Sqlite {
+                writer,
+                read,
+                checkpointer,
+                ..
+            } => {
+                checkpointer.stop();
                 drop(writer.take().await);
                 read.close().await;
             }

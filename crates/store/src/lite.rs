@@ -41,13 +41,13 @@ pub(crate) type Held = OwnedMutexGuard<Lite>;
 
 impl Writer {
     /// Opens the database file for writing, with the settings every connection of the store
-    /// has (WAL, `synchronous=NORMAL`, a 10 s busy timeout). A commit that leaves more than
-    /// `checkpoint_pages` pages in the log copies them into the database.
-    pub(crate) fn open(path: &std::path::Path, checkpoint_pages: u32) -> Result<Writer> {
-        Self::configure(path, checkpoint_pages).map_err(database_error)
+    /// has (WAL, `synchronous=NORMAL`, a 10 s busy timeout). Its commits never copy the log
+    /// into the database: the [`crate::checkpointer`] does, beside it.
+    pub(crate) fn open(path: &std::path::Path) -> Result<Writer> {
+        Self::configure(path).map_err(database_error)
     }
 
-    fn configure(path: &std::path::Path, checkpoint_pages: u32) -> rusqlite::Result<Writer> {
+    fn configure(path: &std::path::Path) -> rusqlite::Result<Writer> {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -59,7 +59,7 @@ impl Writer {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "OFF")?;
         conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
-        conn.pragma_update(None, "wal_autocheckpoint", checkpoint_pages)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Writer {
             conn: Arc::new(Mutex::new(Lite { conn })),
@@ -72,6 +72,12 @@ impl Writer {
     pub(crate) async fn take(&self) -> Held {
         tokio::task::yield_now().await;
         Arc::clone(&self.conn).lock_owned().await
+    }
+
+    /// Waits for the connection from a thread outside the async runtime, in the same line
+    /// as [`Writer::take`]'s callers.
+    pub(crate) fn take_blocking(&self) -> Held {
+        Arc::clone(&self.conn).blocking_lock_owned()
     }
 }
 
@@ -351,7 +357,7 @@ impl crate::Fields for LiteRow {
 }
 
 /// SQLite's error as sqlx reports a database's.
-fn database_error(error: rusqlite::Error) -> sqlx::Error {
+pub(crate) fn database_error(error: rusqlite::Error) -> sqlx::Error {
     sqlx::Error::Database(Box::new(SqliteError {
         message: error.to_string(),
         error,

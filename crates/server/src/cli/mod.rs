@@ -68,9 +68,9 @@ enum Command {
         listen: SocketAddr,
         #[command(flatten)]
         http: serve::HttpArgs,
-        /// Pages of SQLite write-ahead log a commit may leave before they are copied into
-        /// the database: more writes per second, at the cost of a larger `-wal` file (4 KiB
-        /// a page). PostgreSQL ignores it.
+        /// Pages of SQLite write-ahead log kept before the log is restarted (which holds
+        /// the writer for a moment): fewer restarts, at the cost of a larger `-wal` file
+        /// (4 KiB a page). PostgreSQL ignores it.
         #[arg(long, env = "CLOSELOOP_WAL_CHECKPOINT_PAGES", default_value_t = closeloop_store::WalCheckpoint::LARGE.pages(),
               value_parser = clap::value_parser!(u32).range(100..=1_000_000))]
         wal_checkpoint_pages: u32,
