@@ -422,7 +422,12 @@ impl Store {
         match &self.pools {
             Pools::Sqlite { writer, .. } => {
                 let mut held = writer.take().await;
-                held.batch("VACUUM")?;
+                // VACUUM copies the whole database into a temporary one: on disk, not in
+                // the memory the writer's savepoint journals use.
+                held.batch("PRAGMA temp_store = FILE")?;
+                let vacuumed = held.batch("VACUUM");
+                held.batch("PRAGMA temp_store = MEMORY")?;
+                vacuumed?;
                 // The pragma answers (busy, log pages, checkpointed pages); busy means a
                 // reader, or the checkpointer's copy in progress, kept the log from being
                 // emptied: both end soon.

@@ -60,6 +60,9 @@ impl Writer {
         conn.pragma_update(None, "foreign_keys", "OFF")?;
         conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // A unit of work in a group commit runs in a savepoint, whose journal of the pages
+        // it changed would otherwise be a temporary file: a write call per page.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Writer {
             conn: Arc::new(Mutex::new(Lite { conn })),
