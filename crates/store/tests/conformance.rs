@@ -5,13 +5,15 @@
 //! a stale lease settles nothing, and pacing holds across store handles. Console sessions
 //! expire, and cases are found by id, number or phone.
 
+mod common;
+
 use std::collections::HashSet;
 use std::future::Future;
 
 use closeloop_domain::case::Case;
 use closeloop_domain::condition::EventKind;
 use closeloop_domain::config::MessageKind;
-use closeloop_store::{ConsoleSession, NewEvent, NewMessage, QueueRules, SendResult, Store};
+use closeloop_store::{ConsoleSession, NewMessage, QueueRules, SendResult, Store};
 use closeloop_testdb::{postgres_server, TestDatabase, HOW_TO_RUN_ON_POSTGRES};
 use serde_json::json;
 
@@ -47,29 +49,16 @@ async fn open(url: &str) -> Store {
     store
 }
 
-fn case(id: &str) -> Case {
-    serde_json::from_value(json!({"id": id, "status": "New"}))
-        .unwrap_or_else(|e| panic!("case: {e}"))
-}
-
 /// `per_case` events for each of `cases` cases, interleaved across cases.
 async fn seed_events(store: &Store, cases: usize, per_case: usize) {
     let mut tx = store.begin().await.expect("begin");
     for n in 0..per_case {
         for c in 0..cases {
-            let id = format!("C-{c}");
-            tx.insert_event(&NewEvent {
-                id: format!("evt-{c}-{n}"),
-                case_id: id.clone(),
-                kind: EventKind::CaseUpdated,
-                changed: vec![format!("n{n}")],
-                before: None,
-                after: case(&id),
-                depth: 0,
-                rule_id: None,
-                note: None,
-                now: 1_000,
-            })
+            tx.insert_event(&common::case_updated(
+                format!("evt-{c}-{n}"),
+                &format!("C-{c}"),
+                format!("n{n}"),
+            ))
             .await
             .expect("insert event");
         }

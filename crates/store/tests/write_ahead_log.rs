@@ -2,11 +2,10 @@
 //! once it holds its limit: written to without pause, it stays bounded instead of holding
 //! every page ever written, and `compact` still empties it.
 
-use closeloop_domain::case::Case;
-use closeloop_domain::condition::EventKind;
-use closeloop_store::{NewEvent, Store, WalCheckpoint};
+mod common;
+
+use closeloop_store::{Store, WalCheckpoint};
 use closeloop_testdb::TestDatabase;
-use serde_json::json;
 
 const TRANSACTIONS: usize = 6_000;
 const PAGE: u64 = 4_096;
@@ -25,22 +24,14 @@ async fn a_log_written_without_pause_stays_bounded_and_compact_empties_it() {
         .await
         .expect("open");
     store.migrate().await.expect("migrate");
-    let after: Case = serde_json::from_value(json!({"id": "C-1", "status": "New"})).expect("case");
     let mut largest = 0;
     for n in 0..TRANSACTIONS {
         let mut tx = store.begin().await.expect("begin");
-        tx.insert_event(&NewEvent {
-            id: format!("evt-{n}"),
-            case_id: format!("C-{}", n % 500),
-            kind: EventKind::CaseUpdated,
-            changed: vec!["status".into()],
-            before: None,
-            after: after.clone(),
-            depth: 0,
-            rule_id: None,
-            note: None,
-            now: 1_000,
-        })
+        tx.insert_event(&common::case_updated(
+            format!("evt-{n}"),
+            &format!("C-{}", n % 500),
+            "status".into(),
+        ))
         .await
         .expect("insert event");
         tx.commit().await.expect("commit");
