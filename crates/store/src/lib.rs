@@ -236,13 +236,17 @@ const READER_CACHE: &str = "-4000";
 /// How many pages SQLite's write-ahead log may hold before it is restarted from its
 /// beginning. The log is copied into the database in the background all the time (see
 /// `checkpointer`); a restart holds the writer for a moment, so a larger log takes fewer
-/// of them and a smaller one keeps the files small. PostgreSQL ignores it.
+/// of them and a smaller one keeps the files small. Should a burst of writes outrun the
+/// background copy, a commit that leaves twice as many pages copies the log itself, as
+/// SQLite's automatic checkpoint does: the log never grows much past that. PostgreSQL
+/// ignores it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WalCheckpoint(u32);
 
 impl WalCheckpoint {
-    /// SQLite's own default, 1,000 pages (about 4 MB): the smallest files.
-    pub const SMALL: WalCheckpoint = WalCheckpoint(1_000);
+    /// 500 pages (about 2 MB), and never much past SQLite's own 1,000 (about 4 MB): the
+    /// smallest files.
+    pub const SMALL: WalCheckpoint = WalCheckpoint(500);
     /// 10,000 pages (about 40 MB of log): what `serve` uses, for fewer restarts.
     pub const LARGE: WalCheckpoint = WalCheckpoint(10_000);
 
@@ -254,6 +258,11 @@ impl WalCheckpoint {
     /// The pages.
     pub fn pages(self) -> u32 {
         self.0
+    }
+
+    /// The pages past which a commit copies the log itself.
+    fn backstop(self) -> u32 {
+        self.0.saturating_mul(2)
     }
 }
 
@@ -302,7 +311,7 @@ impl Store {
             // Its readers would each see a database of their own.
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         }
-        let writer = lite::Writer::open(path)?;
+        let writer = lite::Writer::open(path, checkpoint.backstop())?;
         let read = SqlitePoolOptions::new()
             .max_connections(READERS)
             .acquire_timeout(Duration::from_secs(30))

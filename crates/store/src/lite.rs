@@ -41,13 +41,14 @@ pub(crate) type Held = OwnedMutexGuard<Lite>;
 
 impl Writer {
     /// Opens the database file for writing, with the settings every connection of the store
-    /// has (WAL, `synchronous=NORMAL`, a 10 s busy timeout). Its commits never copy the log
-    /// into the database: the [`crate::checkpointer`] does, beside it.
-    pub(crate) fn open(path: &std::path::Path) -> Result<Writer> {
-        Self::configure(path).map_err(database_error)
+    /// has (WAL, `synchronous=NORMAL`, a 10 s busy timeout). The [`crate::checkpointer`]
+    /// copies the log into the database beside it; its own commits do so only when they
+    /// leave more than `backstop_pages` pages in the log (a burst that outran the copy).
+    pub(crate) fn open(path: &std::path::Path, backstop_pages: u32) -> Result<Writer> {
+        Self::configure(path, backstop_pages).map_err(database_error)
     }
 
-    fn configure(path: &std::path::Path) -> rusqlite::Result<Writer> {
+    fn configure(path: &std::path::Path, backstop_pages: u32) -> rusqlite::Result<Writer> {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -59,7 +60,7 @@ impl Writer {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "OFF")?;
         conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
-        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.pragma_update(None, "wal_autocheckpoint", backstop_pages)?;
         // A unit of work in a group commit runs in a savepoint, whose journal of the pages
         // it changed would otherwise be a temporary file: a write call per page.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
